@@ -1,0 +1,38 @@
+defmodule Vigil.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :vigil,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      compilers: [:vigil_c] ++ Mix.compilers(),
+      erlc_paths: ["src"],
+      erlc_options: [:debug_info, :warnings_as_errors],
+      elixirc_paths: ["lib"],
+      test_paths: ["test"],
+      test_pattern: "*_test.exs",
+      start_permanent: Mix.env() == :prod,
+      deps: [],
+      docs: [main: "Vigil"]
+    ]
+  end
+
+  def application do
+    [mod: {:vigil_app, []}, extra_applications: [:logger]]
+  end
+end
+
+defmodule Mix.Tasks.Compile.VigilC do
+  @moduledoc false
+  # Builds the NIF, the unit generator and the templates with the project's Makefile.
+  use Mix.Task.Compiler
+
+  @impl Mix.Task.Compiler
+  def run(_args) do
+    case System.cmd("make", ["-s", "all"], cd: __DIR__, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
+      {_, 0} -> {:ok, []}
+      {_, status} -> Mix.raise("make all failed with status #{status}")
+    end
+  end
+end
