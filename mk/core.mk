@@ -3,4 +3,119 @@
 APT_PACKAGES += erlang-dev erlang-nox erlang-eunit erlang-dialyzer erlang-tools elixir rebar3 \
 	libcmocka-dev libsystemd-dev valgrind cppcheck clang-tidy clang-format libclang-rt-14-dev
 
+CORE_DIR := $(TOP)/c_src/core
+CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
+NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
+CORE_TESTS := core oracle
+CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h)
+C_SOURCES += $(CORE_SRCS) $(CORE_DIR)/vigil_notify.h $(NIF_SRC) $(CORE_TEST_SRCS) \
+	$(TOP)/bench/notify_bench.c
+
 ALL_TARGETS += $(PRIV)/vigil_nif.so
+TEST_TARGETS += test-core-c test-erl test-ex
+LINT_TARGETS += lint-core
+BENCH_TARGETS += bench-core
+FUZZ_TARGETS += fuzz-core
+
+# ---- the NIF ----
+
+NIF_OBJS := $(patsubst $(TOP)/c_src/%.c,$(BUILD)/pic/%.o,$(CORE_SRCS)) $(BUILD)/pic/nif/vigil_nif.o
+
+$(BUILD)/pic/core/%.o: $(CORE_DIR)/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/pic/nif/vigil_nif.o: $(NIF_SRC)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) \
+		-c $< -o $@
+
+$(PRIV)/vigil_nif.so: $(NIF_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared $(LDFLAGS) $^ -o $@
+
+# ---- C tests: cmocka under ASan+UBSan, then under valgrind ----
+
+# $(call core_test_bin,VARIANT,NAME,FLAGS,LIBS)
+define core_test_rule
+$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_SRCS)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(3) -I$(CORE_DIR) -I$(TOP)/test/c $$(filter %.c,$$^) -o $$@ \
+		-lcmocka $(4)
+endef
+
+ORACLE_LIBS := -lsystemd
+$(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS),$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
+$(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
+
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --track-fds=yes
+
+.PHONY: test-core-c test-core-asan test-core-valgrind test-erl test-ex lint-core bench-core fuzz-core \
+	fuzz-core-short dialyzer
+
+test-core-c: test-core-asan test-core-valgrind fuzz-core-short
+
+test-core-asan: $(foreach t,$(CORE_TESTS),$(BUILD)/asan/test_$(t))
+	$(Q)for t in $^; do echo "== $$t (ASan+UBSan)"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || exit 1; done
+
+test-core-valgrind: $(foreach t,$(CORE_TESTS),$(BUILD)/plain/test_$(t))
+	$(Q)for t in $^; do echo "== $$t (valgrind)"; $(VALGRIND) $$t || exit 1; done
+
+# ---- fuzzing (libFuzzer): address parser, assignment validator, text rewriting ----
+
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -I$(CORE_DIR) $^ -o $@
+
+fuzz-core-short: $(BUILD)/fuzz/fuzz_notify
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$< -max_total_time=15 -print_final_stats=0 $(BUILD)/fuzz/corpus 2>$(BUILD)/fuzz/short.log \
+		|| { tail -40 $(BUILD)/fuzz/short.log; exit 1; }
+	@echo "== fuzz_notify: 15 s without a failure"
+
+fuzz-core: $(BUILD)/fuzz/fuzz_notify
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus
+
+# ---- Erlang and Elixir ----
+
+test-erl: $(PRIV)/vigil_nif.so
+	$(Q)cd $(TOP) && rebar3 eunit
+	$(Q)cd $(TOP) && rebar3 as test xref
+	$(Q)$(MAKE) --no-print-directory -C $(TOP) dialyzer
+
+dialyzer:
+	$(Q)cd $(TOP) && rebar3 dialyzer
+
+test-ex: $(PRIV)/vigil_nif.so
+	$(Q)cd $(TOP) && MIX_ENV=test mix test --warnings-as-errors
+
+# ---- lint ----
+
+CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	--std=c11 --inline-suppr --suppress=missingIncludeSystem -D__linux__
+
+# Every function of the Erlang sources carries a -spec (the compile for the tests does not ask).
+lint-core:
+	$(Q)mkdir -p $(BUILD)/speccheck && erlc -o $(BUILD)/speccheck +warn_missing_spec \
+		+warnings_as_errors $(TOP)/src/*.erl
+	$(Q)clang-format --dry-run -Werror $(CORE_SRCS) $(CORE_DIR)/vigil_notify.h $(NIF_SRC) \
+		$(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/bench/notify_bench.c
+	$(Q)$(CPPCHECK) -I$(CORE_DIR) $(CORE_SRCS) $(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
+	$(Q)clang-tidy --quiet --warnings-as-errors='*' $(CORE_SRCS) $(NIF_SRC) -- $(CSTD) \
+		-I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) 2>/dev/null
+
+# ---- bench ----
+
+$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(TOP)/test/c/receiver.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 -I$(CORE_DIR) -I$(TOP)/test/c $^ -o $@ -lsystemd
+
+bench-core: $(BUILD)/bench/notify_bench $(PRIV)/vigil_nif.so
+	$(Q)cd $(TOP) && rebar3 as test compile >/dev/null
+	$(Q)cd $(TOP) && erl -noshell -pa _build/test/lib/vigil/ebin -pa _build/test/lib/vigil/test \
+		-eval 'vigil_bench:main(["$(BUILD)/bench/notify_bench"])'

@@ -1,0 +1,386 @@
+/* vigil_nif.c: the Erlang face of the notification core (module vigil_nif, private to vigil).
+ *
+ * Error rule: a term of the wrong type raises badarg; an operational failure returns
+ * {error, Posix} with Posix the atom erl_errno_id() gives (eagain, econnrefused, ...); a
+ * well-typed key or value that the manager would read back differently returns
+ * {error, {invalid, Key}} with Key as the caller gave it. Nothing else.
+ *
+ * Every call is a few microseconds and never blocks: sends use MSG_DONTWAIT, and the barrier
+ * waits through enif_select() instead of in poll().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <erl_driver.h>
+#include <erl_nif.h>
+
+#include "vigil_notify.h"
+
+/* Atoms are never longer than this many characters. */
+#define MAX_ATOM_LEN 255
+
+struct vigil_state {
+    ErlNifMutex *lock; /* guards conn: the socket may be replaced while another thread sends */
+    struct vigil_conn conn;
+    ErlNifResourceType *barrier_type;
+};
+
+/* A barrier's read end: it sees POLLHUP once the manager has closed the write end we sent. */
+struct barrier {
+    int fd;
+};
+
+static ERL_NIF_TERM atom_ok, atom_error, atom_invalid, atom_true, atom_false, atom_text,
+    atom_monotonic, atom_undefined;
+
+static void init_atoms(ErlNifEnv *env)
+{
+    atom_ok = enif_make_atom(env, "ok");
+    atom_error = enif_make_atom(env, "error");
+    atom_invalid = enif_make_atom(env, "invalid");
+    atom_true = enif_make_atom(env, "true");
+    atom_false = enif_make_atom(env, "false");
+    atom_text = enif_make_atom(env, "text");
+    atom_monotonic = enif_make_atom(env, "monotonic");
+    atom_undefined = enif_make_atom(env, "undefined");
+}
+
+static ERL_NIF_TERM make_posix_error(ErlNifEnv *env, int negative_errno)
+{
+    return enif_make_tuple2(env, atom_error, enif_make_atom(env, erl_errno_id(-negative_errno)));
+}
+
+static ERL_NIF_TERM make_invalid(ErlNifEnv *env, ERL_NIF_TERM key)
+{
+    return enif_make_tuple2(env, atom_error, enif_make_tuple2(env, atom_invalid, key));
+}
+
+/* ---- barrier resource ---- */
+
+static void barrier_stop(ErlNifEnv *env, void *obj, ErlNifEvent event, int is_direct_call)
+{
+    struct barrier *b = obj;
+    (void)env, (void)is_direct_call;
+    if (b->fd == (int)event) {
+        close(b->fd);
+        b->fd = -1;
+    }
+}
+
+static void barrier_dtor(ErlNifEnv *env, void *obj)
+{
+    struct barrier *b = obj;
+    (void)env;
+    /* Only reached without a select in place: enif_select(STOP) closes it otherwise. */
+    if (b->fd >= 0)
+        close(b->fd);
+}
+
+static ErlNifResourceType *open_barrier_type(ErlNifEnv *env, ErlNifResourceFlags flags)
+{
+    ErlNifResourceTypeInit init = {.dtor = barrier_dtor, .stop = barrier_stop};
+    return enif_open_resource_type_x(env, "vigil_barrier", &init, flags, NULL);
+}
+
+/* ---- term decoding ---- */
+
+struct bytes {
+    const char *data;
+    size_t len;
+};
+
+/* An atom, a binary or a character list (iolist) as bytes; buf backs an atom's text. */
+static bool get_key(ErlNifEnv *env, ERL_NIF_TERM term, char buf[MAX_ATOM_LEN + 1],
+                    struct bytes *ret_key)
+{
+    ErlNifBinary bin;
+    int n = enif_get_atom(env, term, buf, MAX_ATOM_LEN + 1, ERL_NIF_LATIN1);
+
+    if (n > 0) {
+        *ret_key = (struct bytes){buf, (size_t)n - 1};
+        return true;
+    }
+    if (!enif_inspect_iolist_as_binary(env, term, &bin))
+        return false;
+    *ret_key = (struct bytes){(const char *)bin.data, bin.size};
+    return true;
+}
+
+enum append_result { APPENDED, BAD_TYPE, INVALID, TOO_BIG };
+
+static enum append_result classify(int r)
+{
+    return r == 0 ? APPENDED : r == -EMSGSIZE ? TOO_BIG : INVALID;
+}
+
+/* {text, IoData}: human text, rewritten to be shown as given. */
+static enum append_result append_text_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
+                                            const ERL_NIF_TERM *tuple)
+{
+    ErlNifBinary text;
+    if (enif_compare(tuple[0], atom_text) != 0 ||
+        !enif_inspect_iolist_as_binary(env, tuple[1], &text))
+        return BAD_TYPE;
+    return classify(
+        vigil_msg_append_text(msg, key.data, key.len, (const char *)text.data, text.size));
+}
+
+static enum append_result append_clock_value(struct vigil_msg *msg, struct bytes key)
+{
+    uint64_t usec = 0;
+    if (vigil_monotonic_usec(&usec) < 0)
+        return INVALID;
+    return classify(vigil_msg_append_int(msg, key.data, key.len, (int64_t)usec));
+}
+
+static enum append_result append_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
+                                       ERL_NIF_TERM value)
+{
+    ErlNifBinary bin;
+    ErlNifSInt64 number;
+    const ERL_NIF_TERM *tuple;
+    int arity;
+
+    if (enif_inspect_binary(env, value, &bin))
+        return classify(vigil_msg_append(msg, key.data, key.len, (const char *)bin.data, bin.size));
+    if (enif_get_int64(env, value, &number))
+        return classify(vigil_msg_append_int(msg, key.data, key.len, number));
+    if (enif_compare(value, atom_monotonic) == 0)
+        return append_clock_value(msg, key);
+    if (enif_get_tuple(env, value, &arity, &tuple) && arity == 2)
+        return append_text_value(env, msg, key, tuple);
+    return BAD_TYPE;
+}
+
+/* Builds the message from [{Key, Value}]; on failure ret_error is the term to return. */
+static bool build_message(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_msg *msg,
+                          ERL_NIF_TERM *ret_error)
+{
+    ERL_NIF_TERM head;
+    const ERL_NIF_TERM *pair;
+    int arity;
+    char atom_buf[MAX_ATOM_LEN + 1];
+    struct bytes key;
+
+    vigil_msg_init(msg);
+    while (enif_get_list_cell(env, list, &head, &list)) {
+        if (!enif_get_tuple(env, head, &arity, &pair) || arity != 2 ||
+            !get_key(env, pair[0], atom_buf, &key)) {
+            *ret_error = enif_make_badarg(env);
+            return false;
+        }
+        switch (append_value(env, msg, key, pair[1])) {
+        case APPENDED:
+            continue;
+        case BAD_TYPE:
+            *ret_error = enif_make_badarg(env);
+            return false;
+        case INVALID:
+            *ret_error = make_invalid(env, pair[0]);
+            return false;
+        case TOO_BIG:
+            *ret_error = make_posix_error(env, -EMSGSIZE);
+            return false;
+        }
+    }
+    if (!enif_is_empty_list(env, list)) {
+        *ret_error = enif_make_badarg(env);
+        return false;
+    }
+    return true;
+}
+
+/* ---- NIFs ---- */
+
+static int locked_send(struct vigil_state *state, const struct vigil_msg *msg, int pass_fd)
+{
+    enif_mutex_lock(state->lock);
+    int r = vigil_conn_send(&state->conn, msg->buf, msg->len, pass_fd);
+    enif_mutex_unlock(state->lock);
+    return r;
+}
+
+/* configure(Address :: binary()) -> ok | {error, Posix} */
+static ERL_NIF_TERM nif_configure(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    struct vigil_addr addr;
+    ErlNifBinary bin;
+    (void)argc;
+
+    if (!enif_inspect_binary(env, argv[0], &bin))
+        return enif_make_badarg(env);
+    int r = vigil_addr_parse((const char *)bin.data, bin.size, &addr);
+    if (r < 0)
+        return make_posix_error(env, r);
+    enif_mutex_lock(state->lock);
+    vigil_conn_configure(&state->conn, &addr);
+    enif_mutex_unlock(state->lock);
+    return atom_ok;
+}
+
+/* reset() -> ok: forget the manager; later sends do nothing. */
+static ERL_NIF_TERM nif_reset(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    (void)argc, (void)argv;
+
+    enif_mutex_lock(state->lock);
+    vigil_conn_reset(&state->conn);
+    enif_mutex_unlock(state->lock);
+    return atom_ok;
+}
+
+/* enabled() -> boolean() */
+static ERL_NIF_TERM nif_enabled(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    (void)argc, (void)argv;
+
+    enif_mutex_lock(state->lock);
+    bool configured = state->conn.configured;
+    enif_mutex_unlock(state->lock);
+    return configured ? atom_true : atom_false;
+}
+
+/* send([{Key, Value}]) -> ok | {error, Posix} | {error, {invalid, Key}}
+ * Value :: binary() | integer() | monotonic | {text, iodata()} */
+static ERL_NIF_TERM nif_send(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_msg msg;
+    ERL_NIF_TERM error;
+    (void)argc;
+
+    if (!build_message(env, argv[0], &msg, &error))
+        return error;
+    int r = locked_send(enif_priv_data(env), &msg, -1);
+    return r < 0 ? make_posix_error(env, r) : atom_ok;
+}
+
+/* Sends BARRIER=1 with the write end of a fresh pipe; the manager closes it once it has read
+ * every earlier message. */
+static int send_barrier(struct vigil_state *state, int *ret_read_fd)
+{
+    int fds[2];
+    struct vigil_msg msg;
+
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -errno;
+    vigil_msg_init(&msg);
+    (void)vigil_msg_append(&msg, "BARRIER", 7, "1", 1);
+    int r = locked_send(state, &msg, fds[1]);
+    close(fds[1]);
+    if (r <= 0)
+        close(fds[0]);
+    else
+        *ret_read_fd = fds[0];
+    return r;
+}
+
+/* barrier_start(Ref) -> {ok, Barrier} | ok | {error, Posix}
+ * On {ok, Barrier} the caller receives {select, Barrier, Ref, ready_input} once the manager has
+ * processed every earlier message; ok means there is no manager to wait for. */
+static ERL_NIF_TERM nif_barrier_start(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    int fd = -1;
+    (void)argc;
+
+    if (!enif_is_ref(env, argv[0]))
+        return enif_make_badarg(env);
+    int r = send_barrier(state, &fd);
+    if (r <= 0)
+        return r == 0 ? atom_ok : make_posix_error(env, r);
+
+    struct barrier *b = enif_alloc_resource(state->barrier_type, sizeof(*b));
+    b->fd = fd;
+    ERL_NIF_TERM term = enif_make_resource(env, b);
+    enif_release_resource(b);
+    if (enif_select(env, (ErlNifEvent)fd, ERL_NIF_SELECT_READ, b, NULL, argv[0]) < 0)
+        return make_posix_error(env, -EIO);
+    return enif_make_tuple2(env, atom_ok, term);
+}
+
+/* barrier_close(Barrier) -> ok */
+static ERL_NIF_TERM nif_barrier_close(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    struct barrier *b;
+    (void)argc;
+
+    if (!enif_get_resource(env, argv[0], state->barrier_type, (void **)&b))
+        return enif_make_badarg(env);
+    if (b->fd >= 0)
+        enif_select(env, (ErlNifEvent)b->fd, ERL_NIF_SELECT_STOP, b, NULL, atom_undefined);
+    return atom_ok;
+}
+
+/* ---- load lifecycle ---- */
+
+static struct vigil_state *new_state(ErlNifEnv *env)
+{
+    struct vigil_state *state = enif_alloc(sizeof(*state));
+    if (!state)
+        return NULL;
+    state->lock = enif_mutex_create("vigil_conn");
+    state->barrier_type = open_barrier_type(env, ERL_NIF_RT_CREATE);
+    if (!state->lock || !state->barrier_type) {
+        if (state->lock)
+            enif_mutex_destroy(state->lock);
+        enif_free(state);
+        return NULL;
+    }
+    vigil_conn_init(&state->conn);
+    return state;
+}
+
+static int on_load(ErlNifEnv *env, void **priv_data, ERL_NIF_TERM load_info)
+{
+    (void)load_info;
+    init_atoms(env);
+    *priv_data = new_state(env);
+    return *priv_data ? 0 : 1;
+}
+
+/* A new version of the library takes over the open connection and the resource type. */
+static int on_upgrade(ErlNifEnv *env, void **priv_data, void **old_priv_data,
+                      ERL_NIF_TERM load_info)
+{
+    struct vigil_state *state = *old_priv_data;
+    (void)load_info;
+
+    init_atoms(env);
+    if (!state)
+        return on_load(env, priv_data, load_info);
+    state->barrier_type = open_barrier_type(env, ERL_NIF_RT_TAKEOVER);
+    if (!state->barrier_type)
+        return 1;
+    *priv_data = state;
+    *old_priv_data = NULL;
+    return 0;
+}
+
+static void on_unload(ErlNifEnv *env, void *priv_data)
+{
+    struct vigil_state *state = priv_data;
+    (void)env;
+
+    if (!state)
+        return;
+    vigil_conn_reset(&state->conn);
+    enif_mutex_destroy(state->lock);
+    enif_free(state);
+}
+
+static ErlNifFunc nif_funcs[] = {
+    {"configure", 1, nif_configure, 0},
+    {"reset", 0, nif_reset, 0},
+    {"enabled", 0, nif_enabled, 0},
+    {"send", 1, nif_send, 0},
+    {"barrier_start", 1, nif_barrier_start, 0},
+    {"barrier_close", 1, nif_barrier_close, 0},
+};
+
+ERL_NIF_INIT(vigil_nif, nif_funcs, on_load, NULL, on_upgrade, on_unload)

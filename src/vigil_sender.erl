@@ -1,0 +1,135 @@
+%% @private
+%% @doc Delivers what the manager's full queue refused, without blocking a scheduler.
+%%
+%% Policy when the queue is full (the manager is slow to read; the kernel holds only
+%% net.unix.max_dgram_qlen datagrams):
+%% <ul>
+%% <li>State changes (READY, RELOADING, STOPPING, ERRNO, EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC,
+%%     WATCHDOG=trigger) are queued here in the order they came and retried with a short backoff
+%%     until delivered or until the `send_deadline' (milliseconds, application environment)
+%%     passes. The caller waits for the outcome, so one process's state changes arrive in the
+%%     order it made them.</li>
+%% <li>STATUS is latest-wins: only the newest pending status is kept, it is dropped when a newer
+%%     one was sent since, and the caller does not wait. State changes go first.</li>
+%% <li>Anything else (WATCHDOG=1 pings, custom keys alone) is not retried: the caller gets
+%%     `{error, eagain}'.</li>
+%% </ul>
+-module(vigil_sender).
+-behaviour(gen_server).
+
+-export([start_link/0, deliver/1, status_later/2, next_status_seq/0, init_status_seq/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+-define(SEQ, {vigil, status_seq}).
+-define(MAX_BACKOFF, 20).
+
+-record(state, {
+    changes = queue:new() :: queue:queue({gen_server:from(), vigil_nif:pairs(), integer()}),
+    status :: undefined | {integer(), vigil_nif:pairs(), integer()},
+    timer :: undefined | reference(),
+    backoff = 1 :: pos_integer()
+}).
+
+-spec start_link() -> {ok, pid()} | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @doc Retry a refused state change until delivered or the deadline passes.
+-spec deliver(vigil_nif:pairs()) -> ok | {error, timeout | inet:posix() | {invalid, term()}}.
+deliver(Pairs) ->
+    try
+        gen_server:call(?MODULE, {deliver, Pairs}, infinity)
+    catch
+        exit:{noproc, _} -> {error, eagain}
+    end.
+
+%% @doc Keep a refused status to send once the queue drains, unless a newer one went first.
+-spec status_later(integer(), vigil_nif:pairs()) -> ok.
+status_later(Seq, Pairs) ->
+    gen_server:cast(?MODULE, {status, Seq, Pairs}).
+
+%% @doc Number the next status, so a late retry can see that a newer one was sent.
+-spec next_status_seq() -> integer().
+next_status_seq() ->
+    case persistent_term:get(?SEQ, undefined) of
+        undefined -> 0;
+        Counter -> atomics:add_get(Counter, 1, 1)
+    end.
+
+%% @doc Create the status counter once per VM (a persistent_term update is costly).
+-spec init_status_seq() -> ok.
+init_status_seq() ->
+    case persistent_term:get(?SEQ, undefined) of
+        undefined -> persistent_term:put(?SEQ, atomics:new(1, [{signed, true}]));
+        _ -> ok
+    end.
+
+%% ---- gen_server ----
+
+-spec init([]) -> {ok, #state{}}.
+init([]) ->
+    init_status_seq(),
+    {ok, #state{}}.
+
+-spec handle_call({deliver, vigil_nif:pairs()}, gen_server:from(), #state{}) ->
+    {noreply, #state{}}.
+handle_call({deliver, Pairs}, From, #state{changes = Changes} = State) ->
+    Entry = {From, Pairs, deadline()},
+    {noreply, flush(State#state{changes = queue:in(Entry, Changes)})}.
+
+-spec handle_cast({status, integer(), vigil_nif:pairs()}, #state{}) -> {noreply, #state{}}.
+handle_cast({status, Seq, Pairs}, State) ->
+    {noreply, flush(State#state{status = {Seq, Pairs, deadline()}})}.
+
+-spec handle_info(retry, #state{}) -> {noreply, #state{}}.
+handle_info(retry, State) ->
+    {noreply, flush(State#state{timer = undefined})};
+handle_info(_Other, State) ->
+    {noreply, State}.
+
+%% ---- delivery ----
+
+deadline() ->
+    {ok, Ms} = application:get_env(vigil, send_deadline),
+    erlang:monotonic_time(millisecond) + Ms.
+
+expired(Deadline) ->
+    erlang:monotonic_time(millisecond) >= Deadline.
+
+flush(#state{timer = Timer} = State) when Timer =/= undefined ->
+    State;
+flush(#state{changes = Changes} = State) ->
+    case queue:out(Changes) of
+        {{value, {From, Pairs, Deadline}}, Rest} ->
+            case vigil_nif:send(Pairs) of
+                {error, eagain} ->
+                    retry_or_give_up(From, Deadline, State);
+                Result ->
+                    gen_server:reply(From, Result),
+                    flush(State#state{changes = Rest, backoff = 1})
+            end;
+        {empty, _} ->
+            flush_status(State)
+    end.
+
+retry_or_give_up(From, Deadline, #state{changes = Changes} = State) ->
+    case expired(Deadline) of
+        true ->
+            gen_server:reply(From, {error, timeout}),
+            flush(State#state{changes = queue:drop(Changes)});
+        false ->
+            schedule_retry(State)
+    end.
+
+flush_status(#state{status = undefined} = State) ->
+    State;
+flush_status(#state{status = {Seq, Pairs, Deadline}} = State) ->
+    Stale = Seq =/= atomics:get(persistent_term:get(?SEQ), 1),
+    case Stale orelse expired(Deadline) orelse vigil_nif:send(Pairs) =/= {error, eagain} of
+        true -> State#state{status = undefined, backoff = 1};
+        false -> schedule_retry(State)
+    end.
+
+schedule_retry(#state{backoff = Backoff} = State) ->
+    Timer = erlang:send_after(Backoff, self(), retry),
+    State#state{timer = Timer, backoff = min(Backoff * 2, ?MAX_BACKOFF)}.

@@ -1,0 +1,14 @@
+%% @private
+-module(vigil_sup).
+-behaviour(supervisor).
+
+-export([start_link/0, init/1]).
+
+-spec start_link() -> {ok, pid()} | {error, term()}.
+start_link() ->
+    supervisor:start_link({local, ?MODULE}, ?MODULE, []).
+
+-spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
+init([]) ->
+    Sender = #{id => vigil_sender, start => {vigil_sender, start_link, []}},
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Sender]}}.
