@@ -45,12 +45,7 @@ ready() ->
 %% cut at a character boundary to fit the 4096 bytes the manager reads.
 -spec status(unicode:chardata()) -> ok | error().
 status(Text) ->
-    Pairs = [{<<"STATUS">>, {text, text_iodata(Text)}}],
-    Seq = vigil_sender:next_status_seq(),
-    case vigil_nif:send(Pairs) of
-        {error, eagain} -> vigil_sender:status_later(Seq, Pairs);
-        Result -> Result
-    end.
+    latest(vigil_nif:status(text_iodata(Text))).
 
 %% @doc RELOADING=1 with MONOTONIC_USEC read from CLOCK_MONOTONIC, as `Type=notify-reload'
 %% requires. Send {@link ready/0} when the reload is done.
@@ -149,16 +144,13 @@ send_by_kind(Pairs) ->
                             [{key_binary(K), V} || {K, V} <- Pairs]),
     case {IsStateChange, Keys} of
         {true, _} -> deliver(Pairs);
-        {false, [<<"STATUS">>]} -> status_pairs(Pairs);
+        {false, [<<"STATUS">>]} -> latest(vigil_nif:send_latest(Pairs));
         {false, _} -> vigil_nif:send(Pairs)
     end.
 
-status_pairs(Pairs) ->
-    Seq = vigil_sender:next_status_seq(),
-    case vigil_nif:send(Pairs) of
-        {error, eagain} -> vigil_sender:status_later(Seq, Pairs);
-        Result -> Result
-    end.
+%% A latest-wins message the full queue refused waits in the NIF; the sender retries it.
+latest({error, eagain}) -> vigil_sender:latest_pending();
+latest(Result) -> Result.
 
 key_binary(Key) when is_atom(Key) -> atom_to_binary(Key, latin1);
 key_binary(Key) -> iolist_to_binary(Key).

@@ -2,10 +2,12 @@
 %% @doc The NIF. Its error rule is written at the top of c_src/nif/vigil_nif.c.
 -module(vigil_nif).
 
--export([configure/1, reset/0, enabled/0, send/1, barrier_start/1, barrier_close/1]).
+-export([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
+         drop_latest/0, barrier_start/1, barrier_close/1]).
 
 -on_load(init/0).
--nifs([configure/1, reset/0, enabled/0, send/1, barrier_start/1, barrier_close/1]).
+-nifs([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
+       drop_latest/0, barrier_start/1, barrier_close/1]).
 
 -type value() :: binary() | integer() | monotonic | {text, iodata()}.
 -type pairs() :: [{atom() | iodata(), value()}].
@@ -49,6 +51,20 @@ enabled() -> erlang:nif_error(not_loaded).
 
 -spec send(pairs()) -> ok | {error, inet:posix() | {invalid, term()}}.
 send(_Pairs) -> erlang:nif_error(not_loaded).
+
+%% Latest-wins: on {error, eagain} the message stays pending in the NIF until flush_latest/0
+%% delivers it or a newer one replaces it.
+-spec send_latest(pairs()) -> ok | {error, inet:posix() | {invalid, term()}}.
+send_latest(_Pairs) -> erlang:nif_error(not_loaded).
+
+-spec status(iodata()) -> ok | {error, inet:posix()}.
+status(_Text) -> erlang:nif_error(not_loaded).
+
+-spec flush_latest() -> ok | {error, inet:posix()}.
+flush_latest() -> erlang:nif_error(not_loaded).
+
+-spec drop_latest() -> ok.
+drop_latest() -> erlang:nif_error(not_loaded).
 
 -spec barrier_start(reference()) -> ok | {ok, barrier()} | {error, inet:posix()}.
 barrier_start(_Ref) -> erlang:nif_error(not_loaded).

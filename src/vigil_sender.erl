@@ -9,23 +9,23 @@
 %%     until delivered or until the `send_deadline' (milliseconds, application environment)
 %%     passes. The caller waits for the outcome, so one process's state changes arrive in the
 %%     order it made them.</li>
-%% <li>STATUS is latest-wins: only the newest pending status is kept, it is dropped when a newer
-%%     one was sent since, and the caller does not wait. State changes go first.</li>
+%% <li>STATUS is latest-wins: the NIF keeps the newest refused status (a newer one that is sent
+%%     or refused in turn replaces it, under the same lock), this process retries it until the
+%%     deadline, and the caller does not wait. State changes go first.</li>
 %% <li>Anything else (WATCHDOG=1 pings, custom keys alone) is not retried: the caller gets
 %%     `{error, eagain}'.</li>
 %% </ul>
 -module(vigil_sender).
 -behaviour(gen_server).
 
--export([start_link/0, deliver/1, status_later/2, next_status_seq/0, init_status_seq/0]).
+-export([start_link/0, deliver/1, latest_pending/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--define(SEQ, {vigil, status_seq}).
 -define(MAX_BACKOFF, 20).
 
 -record(state, {
     changes = queue:new() :: queue:queue({gen_server:from(), vigil_nif:pairs(), integer()}),
-    status :: undefined | {integer(), vigil_nif:pairs(), integer()},
+    latest_deadline :: undefined | integer(),
     timer :: undefined | reference(),
     backoff = 1 :: pos_integer()
 }).
@@ -43,32 +43,15 @@ deliver(Pairs) ->
         exit:{noproc, _} -> {error, eagain}
     end.
 
-%% @doc Keep a refused status to send once the queue drains, unless a newer one went first.
--spec status_later(integer(), vigil_nif:pairs()) -> ok.
-status_later(Seq, Pairs) ->
-    gen_server:cast(?MODULE, {status, Seq, Pairs}).
-
-%% @doc Number the next status, so a late retry can see that a newer one was sent.
--spec next_status_seq() -> integer().
-next_status_seq() ->
-    case persistent_term:get(?SEQ, undefined) of
-        undefined -> 0;
-        Counter -> atomics:add_get(Counter, 1, 1)
-    end.
-
-%% @doc Create the status counter once per VM (a persistent_term update is costly).
--spec init_status_seq() -> ok.
-init_status_seq() ->
-    case persistent_term:get(?SEQ, undefined) of
-        undefined -> persistent_term:put(?SEQ, atomics:new(1, [{signed, true}]));
-        _ -> ok
-    end.
+%% @doc The NIF holds a latest-wins message the full queue refused: retry it.
+-spec latest_pending() -> ok.
+latest_pending() ->
+    gen_server:cast(?MODULE, latest_pending).
 
 %% ---- gen_server ----
 
 -spec init([]) -> {ok, #state{}}.
 init([]) ->
-    init_status_seq(),
     {ok, #state{}}.
 
 -spec handle_call({deliver, vigil_nif:pairs()}, gen_server:from(), #state{}) ->
@@ -77,9 +60,11 @@ handle_call({deliver, Pairs}, From, #state{changes = Changes} = State) ->
     Entry = {From, Pairs, deadline()},
     {noreply, flush(State#state{changes = queue:in(Entry, Changes)})}.
 
--spec handle_cast({status, integer(), vigil_nif:pairs()}, #state{}) -> {noreply, #state{}}.
-handle_cast({status, Seq, Pairs}, State) ->
-    {noreply, flush(State#state{status = {Seq, Pairs, deadline()}})}.
+-spec handle_cast(latest_pending, #state{}) -> {noreply, #state{}}.
+handle_cast(latest_pending, #state{latest_deadline = undefined} = State) ->
+    {noreply, flush(State#state{latest_deadline = deadline()})};
+handle_cast(latest_pending, State) ->
+    {noreply, flush(State)}.
 
 -spec handle_info(retry, #state{}) -> {noreply, #state{}}.
 handle_info(retry, State) ->
@@ -109,7 +94,7 @@ flush(#state{changes = Changes} = State) ->
                     flush(State#state{changes = Rest, backoff = 1})
             end;
         {empty, _} ->
-            flush_status(State)
+            flush_latest(State)
     end.
 
 retry_or_give_up(From, Deadline, #state{changes = Changes} = State) ->
@@ -121,14 +106,22 @@ retry_or_give_up(From, Deadline, #state{changes = Changes} = State) ->
             schedule_retry(State)
     end.
 
-flush_status(#state{status = undefined} = State) ->
+flush_latest(#state{latest_deadline = undefined} = State) ->
     State;
-flush_status(#state{status = {Seq, Pairs, Deadline}} = State) ->
-    Stale = Seq =/= atomics:get(persistent_term:get(?SEQ), 1),
-    case Stale orelse expired(Deadline) orelse vigil_nif:send(Pairs) =/= {error, eagain} of
-        true -> State#state{status = undefined, backoff = 1};
-        false -> schedule_retry(State)
+flush_latest(#state{latest_deadline = Deadline} = State) ->
+    case vigil_nif:flush_latest() of
+        {error, eagain} ->
+            case expired(Deadline) of
+                true -> give_up_latest(State);
+                false -> schedule_retry(State)
+            end;
+        _Sent ->
+            State#state{latest_deadline = undefined, backoff = 1}
     end.
+
+give_up_latest(State) ->
+    ok = vigil_nif:drop_latest(),
+    State#state{latest_deadline = undefined}.
 
 schedule_retry(#state{backoff = Backoff} = State) ->
     Timer = erlang:send_after(Backoff, self(), retry),

@@ -22,8 +22,12 @@
 #define MAX_ATOM_LEN 255
 
 struct vigil_state {
-    ErlNifMutex *lock; /* guards conn: the socket may be replaced while another thread sends */
+    ErlNifMutex *lock; /* guards conn and latest: the socket may be replaced mid-send */
     struct vigil_conn conn;
+    /* A latest-wins message (STATUS) that the full queue refused; a newer one that is sent, or
+     * refused in turn, replaces it. */
+    bool has_latest;
+    struct vigil_msg latest;
     ErlNifResourceType *barrier_type;
 };
 
@@ -202,6 +206,26 @@ static int locked_send(struct vigil_state *state, const struct vigil_msg *msg, i
     return r;
 }
 
+static ERL_NIF_TERM send_result(ErlNifEnv *env, int r)
+{
+    return r < 0 ? make_posix_error(env, r) : atom_ok;
+}
+
+/* Sends msg; when the queue is full it becomes the pending latest message. Whatever happens,
+ * an older pending one is now stale. */
+static int locked_send_latest(struct vigil_state *state, const struct vigil_msg *msg)
+{
+    enif_mutex_lock(state->lock);
+    int r = vigil_conn_send(&state->conn, msg->buf, msg->len, -1);
+    state->has_latest = r == -EAGAIN;
+    if (state->has_latest) {
+        state->latest.len = msg->len;
+        memcpy(state->latest.buf, msg->buf, msg->len);
+    }
+    enif_mutex_unlock(state->lock);
+    return r;
+}
+
 /* configure(Address :: binary()) -> ok | {error, Posix} */
 static ERL_NIF_TERM nif_configure(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
@@ -229,6 +253,7 @@ static ERL_NIF_TERM nif_reset(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
 
     enif_mutex_lock(state->lock);
     vigil_conn_reset(&state->conn);
+    state->has_latest = false;
     enif_mutex_unlock(state->lock);
     return atom_ok;
 }
@@ -255,8 +280,64 @@ static ERL_NIF_TERM nif_send(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 
     if (!build_message(env, argv[0], &msg, &error))
         return error;
-    int r = locked_send(enif_priv_data(env), &msg, -1);
-    return r < 0 ? make_posix_error(env, r) : atom_ok;
+    return send_result(env, locked_send(enif_priv_data(env), &msg, -1));
+}
+
+/* send_latest([{Key, Value}]) -> as send/1, but latest-wins: {error, eagain} leaves the
+ * message pending for flush_latest/0 unless a newer one replaces it. */
+static ERL_NIF_TERM nif_send_latest(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_msg msg;
+    ERL_NIF_TERM error;
+    (void)argc;
+
+    if (!build_message(env, argv[0], &msg, &error))
+        return error;
+    return send_result(env, locked_send_latest(enif_priv_data(env), &msg));
+}
+
+/* status(IoData) -> send_latest([{<<"STATUS">>, {text, IoData}}]), without building the list:
+ * this is the call services make most. */
+static ERL_NIF_TERM nif_status(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_msg msg;
+    ErlNifBinary text;
+    (void)argc;
+
+    if (!enif_inspect_iolist_as_binary(env, argv[0], &text))
+        return enif_make_badarg(env);
+    vigil_msg_init(&msg);
+    (void)vigil_msg_append_text(&msg, "STATUS", 6, (const char *)text.data, text.size);
+    return send_result(env, locked_send_latest(enif_priv_data(env), &msg));
+}
+
+/* flush_latest() -> ok | {error, Posix}: send the pending latest message, if any; it stays
+ * pending only on {error, eagain}. */
+static ERL_NIF_TERM nif_flush_latest(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    int r = 0;
+    (void)argc, (void)argv;
+
+    enif_mutex_lock(state->lock);
+    if (state->has_latest) {
+        r = vigil_conn_send(&state->conn, state->latest.buf, state->latest.len, -1);
+        state->has_latest = r == -EAGAIN;
+    }
+    enif_mutex_unlock(state->lock);
+    return send_result(env, r);
+}
+
+/* drop_latest() -> ok */
+static ERL_NIF_TERM nif_drop_latest(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    (void)argc, (void)argv;
+
+    enif_mutex_lock(state->lock);
+    state->has_latest = false;
+    enif_mutex_unlock(state->lock);
+    return atom_ok;
 }
 
 /* Sends BARRIER=1 with the write end of a fresh pipe; the manager closes it once it has read
@@ -333,6 +414,7 @@ static struct vigil_state *new_state(ErlNifEnv *env)
         return NULL;
     }
     vigil_conn_init(&state->conn);
+    state->has_latest = false;
     return state;
 }
 
@@ -379,6 +461,10 @@ static ErlNifFunc nif_funcs[] = {
     {"reset", 0, nif_reset, 0},
     {"enabled", 0, nif_enabled, 0},
     {"send", 1, nif_send, 0},
+    {"send_latest", 1, nif_send_latest, 0},
+    {"status", 1, nif_status, 0},
+    {"flush_latest", 0, nif_flush_latest, 0},
+    {"drop_latest", 0, nif_drop_latest, 0},
     {"barrier_start", 1, nif_barrier_start, 0},
     {"barrier_close", 1, nif_barrier_close, 0},
 };

@@ -1,0 +1,27 @@
+/* Command line of vigil-unit: the meta options and the settings, in the order they apply. */
+#ifndef VIGIL_GEN_CLI_H
+#define VIGIL_GEN_CLI_H
+
+#include "buf.h"
+#include "opts.h"
+
+#include <stdbool.h>
+
+/** What the command line asks for, apart from the settings themselves. */
+struct cli {
+    const char *config, *output, *templates, *init_templates;
+    bool print, help;
+    struct strlist keys;   /**< setting keys given on the command line, in order */
+    struct strlist values; /**< their values, index for index */
+};
+
+/** Parses argv with getopt_long. Returns 0, or -EINVAL with the problem in `err`. */
+int cli_parse(int argc, char **argv, struct cli *ret, struct buf *err);
+
+/** Applies config file (if any) then command line settings to `o`; the command line wins. */
+int cli_apply(const struct cli *cli, struct gen_opts *o, struct buf *err);
+
+/** Frees the lists of `cli`. */
+void cli_free(struct cli *cli);
+
+#endif

@@ -1,0 +1,277 @@
+#include "escape.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Length of the UTF-8 sequence at `s`, or 0 when it is malformed, overlong, a surrogate or
+ * beyond U+10FFFF. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n = c < 0x80             ? 1
+               : (c & 0xe0) == 0xc0 ? 2
+               : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4
+                                    : 0;
+    if (n <= 1)
+        return n;
+    uint32_t cp = c & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    static const uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_for_len[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+const char *text_problem(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p == '\n' || *p == '\r')
+            return "contains a line break";
+        if (*p < 0x20 || *p == 0x7f)
+            return "contains a control character";
+        size_t n = utf8_len(p);
+        if (n == 0)
+            return "is not valid UTF-8";
+        p += n;
+    }
+    return NULL;
+}
+
+const char *path_problem(const char *s)
+{
+    const char *problem = text_problem(s);
+    if (problem != NULL)
+        return problem;
+    if (s[0] != '/')
+        return "is not an absolute path";
+    if (strlen(s) >= PATH_MAX)
+        return "is too long for a path";
+    if (strstr(s, "//") != NULL || strstr(s, "/./") != NULL || strstr(s, "/../") != NULL)
+        return "is not a normalized path (//, /./ or /../)";
+    size_t n = strlen(s);
+    if (n > 1 && s[n - 1] == '/')
+        return "ends with a slash";
+    if ((n >= 2 && strcmp(s + n - 2, "/.") == 0) || (n >= 3 && strcmp(s + n - 3, "/..") == 0))
+        return "is not a normalized path (. or ..)";
+    return raw_value_problem(s);
+}
+
+const char *raw_value_problem(const char *s)
+{
+    const char *problem = text_problem(s);
+    if (problem != NULL)
+        return problem;
+    size_t n = strlen(s);
+    if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
+        return "starts or ends with a space, which systemd would trim";
+    /* A trailing backslash continues the line in a unit file. */
+    if (n > 0 && s[n - 1] == '\\')
+        return "ends with a backslash, which would continue the line";
+    return NULL;
+}
+
+static bool in_set(char c, const char *set)
+{
+    return c != '\0' && strchr(set, c) != NULL;
+}
+
+bool env_name_valid(const char *s)
+{
+    if (!(in_set(s[0], "_") || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!(*p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= 'a' && *p <= 'z')))
+            return false;
+    return true;
+}
+
+bool user_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 31 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || in_set(*p, "_-")))
+            return false;
+    return true;
+}
+
+bool unit_name_valid(const char *s)
+{
+    static const char *const suffixes[] = {".service", ".socket", ".target", ".mount",
+                                           ".path",    ".timer",  ".slice",  ".device"};
+    size_t n = strlen(s);
+    if (n == 0 || n > 255 || s[0] == '.' || s[0] == '-')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              in_set(*p, ":-_.@")))
+            return false;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && strcmp(s + n - k, suffixes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+void spec_escape(struct buf *b, const char *s, bool dollar)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '%' || (dollar && *p == '$'))
+            buf_addc(b, *p);
+        buf_addc(b, *p);
+    }
+}
+
+/* Characters that never need quotes: nothing systemd splits on, unquotes, or treats as a
+ * command prefix or separator when it starts a word. */
+static bool word_is_plain(const char *s)
+{
+    if (s[0] == '\0')
+        return false;
+    for (const char *p = s; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || in_set(*p, "/._,=:%$") ||
+                  (p != s && in_set(*p, "-+@"));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void quote_word(struct buf *b, const char *s, bool force)
+{
+    if (!force && word_is_plain(s)) {
+        buf_add(b, s);
+        return;
+    }
+    buf_addc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_addc(b, '\\');
+        buf_addc(b, *p);
+    }
+    buf_addc(b, '"');
+}
+
+/* Resolves the C escape after a backslash at `*p` (pointing past the backslash). Covers the
+ * escapes systemd's cunescape() knows that are single characters; others are an error here. */
+static int unescape_one(const char **p, struct buf *ret)
+{
+    static const char from[] = "abfnrtv\\\"' s";
+    static const char to[] = "\a\b\f\n\r\t\v\\\"' \0";
+    const char *hit = **p ? strchr(from, **p) : NULL;
+    if (hit == NULL || **p == ' ')
+        return -EINVAL;
+    char c = to[hit - from];
+    if (**p == 's')
+        c = ' ';
+    buf_addc(ret, c);
+    (*p)++;
+    return 0;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int unquote_word(const char **p, struct buf *ret_word)
+{
+    const char *s = *p;
+    while (is_blank(*s))
+        s++;
+    if (*s == '\0') {
+        *p = s;
+        return 0;
+    }
+    char quote = 0;
+    for (; *s && (quote || !is_blank(*s));) {
+        char c = *s++;
+        if (quote && c == quote)
+            quote = 0;
+        else if (!quote && (c == '"' || c == '\''))
+            quote = c;
+        else if (c == '\\' && quote != '\'') {
+            if (unescape_one(&s, ret_word) < 0)
+                return -EINVAL;
+        } else
+            buf_addc(ret_word, c);
+    }
+    if (quote)
+        return -EINVAL;
+    *p = s;
+    return 1;
+}
+
+void spec_unescape(struct buf *b, const char *s, bool dollar)
+{
+    for (const char *p = s; *p; p++) {
+        buf_addc(b, *p);
+        if ((*p == '%' || (dollar && *p == '$')) && p[1] == *p)
+            p++;
+    }
+}
+
+/* One character of a shell word at `*s`; updates the quote state. Returns -EINVAL when a
+ * backslash ends the input. */
+static int shell_char(const char **s, char *quote, struct buf *word)
+{
+    char c = *(*s)++;
+    if (*quote == '\'') {
+        if (c == '\'')
+            *quote = 0;
+        else
+            buf_addc(word, c);
+    } else if (c == '\\') {
+        if (**s == '\0')
+            return -EINVAL;
+        bool escapable = *quote == 0 || in_set(**s, "\"\\$`");
+        if (!escapable)
+            buf_addc(word, c);
+        buf_addc(word, *(*s)++);
+    } else if (c == '"' && *quote == '"')
+        *quote = 0;
+    else if (*quote == 0 && (c == '"' || c == '\''))
+        *quote = c;
+    else
+        buf_addc(word, c);
+    return 0;
+}
+
+int split_command(const char *s, struct strlist *ret_words, const char **ret_problem)
+{
+    while (true) {
+        while (is_blank(*s))
+            s++;
+        if (*s == '\0')
+            break;
+        struct buf word = {0};
+        char quote = 0;
+        int r = 0;
+        buf_add(&word, "");
+        while (r == 0 && *s && (quote || !is_blank(*s)))
+            r = shell_char(&s, &quote, &word);
+        if (r < 0 || quote) {
+            buf_free(&word);
+            *ret_problem = r < 0 ? "ends with a lone backslash" : "has an unbalanced quote";
+            return -EINVAL;
+        }
+        strlist_push(ret_words, buf_str(&word));
+        buf_free(&word);
+    }
+    if (ret_words->n == 0) {
+        *ret_problem = "is an empty command";
+        return -EINVAL;
+    }
+    return 0;
+}

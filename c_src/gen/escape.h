@@ -1,0 +1,50 @@
+/* Validation and escaping of values for the contexts of a systemd unit file.
+ *
+ * Layer 1 protects from systemd's substitutions: `%` specifiers everywhere, `$` variables in
+ * command lines. Layer 2 protects the word splitting of list settings (Environment=, command
+ * lines, path lists): double quotes, inside which `\` and `"` are escaped. Anything a layer
+ * cannot express (control characters, invalid UTF-8, a value whose edges the parser trims) is
+ * refused by the *_problem functions, which return NULL for a good value or a short reason. */
+#ifndef VIGIL_GEN_ESCAPE_H
+#define VIGIL_GEN_ESCAPE_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+
+/** Why `s` cannot appear in a unit file at all (newline, control character, bad UTF-8), or NULL. */
+const char *text_problem(const char *s);
+
+/** Why `s` is not an absolute, normalized path that a unit file can carry, or NULL. */
+const char *path_problem(const char *s);
+
+/** Why `s` cannot be a raw (unquoted) setting value, whose edges systemd trims, or NULL. */
+const char *raw_value_problem(const char *s);
+
+/** True for a valid environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
+bool env_name_valid(const char *s);
+
+/** True for a portable user or group name: [a-z_][a-z0-9_-]*, at most 31 bytes. */
+bool user_name_valid(const char *s);
+
+/** True for a unit name such as `epmd.socket`, without escapes or specifiers. */
+bool unit_name_valid(const char *s);
+
+/** Appends `s` with `%` doubled and, when `dollar` is set, `$` doubled (command lines). */
+void spec_escape(struct buf *b, const char *s, bool dollar);
+
+/** Appends `s` as one word for a list setting, double-quoted when it needs to be or `force`. */
+void quote_word(struct buf *b, const char *s, bool force);
+
+/** Reads one word as systemd does for quoted lists (quotes removed, C escapes resolved).
+ * Returns 1 and advances `*p` when a word was read, 0 at the end, -EINVAL on a syntax error. */
+int unquote_word(const char **p, struct buf *ret_word);
+
+/** Appends `s` with `%%` turned back into `%` and, when `dollar` is set, `$$` into `$`. */
+void spec_unescape(struct buf *b, const char *s, bool dollar);
+
+/** Splits a command written with POSIX shell quoting ('...', "...", backslash) into words.
+ * Returns 0, or -EINVAL with `*ret_problem` set for unbalanced quotes or an empty command. */
+int split_command(const char *s, struct strlist *ret_words, const char **ret_problem);
+
+#endif

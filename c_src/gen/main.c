@@ -1,0 +1,100 @@
+/* vigil-unit: turns a release's settings into a hardened Type=notify systemd service and its
+ * companion files. main() only wires the parts: options, model, writer. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "model.h"
+#include "render.h"
+
+static int usage(void)
+{
+    struct buf b = {0};
+    buf_add(&b, "Usage: vigil-unit [--config FILE] [--KEY VALUE]... (--output DIR | --print)\n"
+                "       vigil-unit --init-templates DIR\n\n"
+                "  --config FILE          key = value lines; the command line wins\n"
+                "  --output DIR           write the unit files, companions and manifest\n"
+                "  --print                print the service unit only\n"
+                "  --templates DIR        templates to use instead of the installed ones\n"
+                "  --init-templates DIR   copy the installed templates to DIR\n\nKeys:\n");
+    gen_opts_help(&b);
+    fputs(buf_str(&b), stdout);
+    buf_free(&b);
+    return 0;
+}
+
+/* The installed templates live next to the binary: priv/vigil-unit, priv/templates. */
+static void default_templates(char *out, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    snprintf(out, size, "%s/templates", n > 0 ? dirname(exe) : ".");
+}
+
+static void report_dropped(const struct unit_model *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->d[i].status == DS_DROPPED && strncmp(m->d[i].reason, "needs systemd", 13) == 0)
+            fprintf(stderr, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,
+                    m->d[i].reason);
+}
+
+static int generate(const struct cli *cli, const struct gen_opts *o, const char *tmpl,
+                    struct buf *err)
+{
+    struct unit_model m;
+    struct rendered rd = {0};
+    int r = unit_model_build(o, &m, err);
+    if (r < 0)
+        return r;
+    r = render_all(&m, tmpl, &rd, err);
+    if (r == 0 && cli->print)
+        fputs(rd.contents.v[0], stdout);
+    else if (r == 0)
+        r = write_rendered(&rd, cli->output, err);
+    if (r == 0)
+        report_dropped(&m);
+    rendered_free(&rd);
+    unit_model_free(&m);
+    return r;
+}
+
+static int run(const struct cli *cli, struct buf *err)
+{
+    char tmpl[PATH_MAX];
+    default_templates(tmpl, sizeof(tmpl));
+    if (cli->init_templates != NULL)
+        return copy_templates(cli->templates ? cli->templates : tmpl, cli->init_templates, err);
+    if (!cli->print == !cli->output) {
+        buf_add(err, "give exactly one of --output DIR or --print");
+        return -EINVAL;
+    }
+    struct gen_opts o;
+    gen_opts_init(&o);
+    int r = cli_apply(cli, &o, err);
+    if (r == 0)
+        r = generate(cli, &o, cli->templates ? cli->templates : tmpl, err);
+    gen_opts_free(&o);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    struct buf err = {0};
+    int r = cli_parse(argc, argv, &cli, &err);
+    if (r == 0 && cli.help)
+        r = usage();
+    else if (r == 0)
+        r = run(&cli, &err);
+    if (r < 0)
+        fprintf(stderr, "vigil-unit: %s\n", buf_str(&err));
+    cli_free(&cli);
+    buf_free(&err);
+    return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,59 @@
+/* The unit model: every directive of every generated unit, with why it is there or why it
+ * was left out, plus the companion sysusers.d and tmpfiles.d lines. Values are stored already
+ * escaped for their context, so rendering is plain concatenation. */
+#ifndef VIGIL_GEN_MODEL_H
+#define VIGIL_GEN_MODEL_H
+
+#include "buf.h"
+#include "opts.h"
+
+/** The unit files the generator can write. */
+enum unit_file { UF_SERVICE, UF_RESTART_PATH, UF_RESTART_SERVICE, UF_RUNTIME_ENV, UF_COUNT };
+
+/** Sections of a unit file, in output order. */
+enum unit_section { SEC_UNIT, SEC_SERVICE, SEC_PATH, SEC_INSTALL, SEC_COUNT };
+
+/** emitted: written as is; gated: written in the form the target version knows;
+ * dropped: left out, for the target version or because an option opened it. */
+enum directive_status { DS_EMITTED, DS_GATED, DS_DROPPED };
+
+/** One directive of one unit file. */
+struct directive {
+    enum unit_file file;
+    enum unit_section section;
+    const char *key;
+    char *value;
+    unsigned since;
+    enum directive_status status;
+    char *reason;
+};
+
+/** Everything the writer needs. */
+struct unit_model {
+    char *service;   /**< service name, without .service */
+    char *app_name;  /**< for the manifest */
+    char *version;   /**< release version, may be empty */
+    char *hardening; /**< profile name */
+    unsigned systemd_version;
+    bool has_file[UF_COUNT];
+    struct directive *d;
+    size_t n;
+    struct buf sysusers; /**< empty when no user is created */
+    struct buf tmpfiles;
+    int exposure_tenths; /**< expected `systemd-analyze security` score times ten */
+};
+
+/** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one
+ * message naming the key, the value and the problem in `err`; nothing is half-built then. */
+int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf *err);
+
+/** Frees the model. */
+void unit_model_free(struct unit_model *m);
+
+/** First systemd version that knows `key` (or `key=value` when listed so), 0 if unknown. */
+unsigned directive_since(const char *key, const char *value);
+
+/** File name of a unit file for service `svc`, e.g. "foo-restart.path". */
+void unit_file_name(struct buf *out, enum unit_file f, const char *svc);
+
+#endif

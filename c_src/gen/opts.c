@@ -1,0 +1,341 @@
+#include "opts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define O(field) offsetof(struct gen_opts, field)
+
+/* Defaults; NULL strings are derived in the model (see each key's help). */
+static const struct gen_opts DEFAULTS = {
+    .version = "",
+    .deploy_user = "root",
+    .base_dir = "/srv",
+    .start_command = "start",
+    .service_type = "notify",
+    .hardening = "strict",
+    .restart = "on-failure",
+    .restart_method = "systemctl",
+    .crash_dump = "off",
+    .distribution = "none",
+    .cookie_file = "",
+    .umask = "0077",
+    .runtime_directory_preserve = "no",
+    .exec_start_wrap = "",
+    .systemd_version = 252,
+    .watchdog_sec = 30,
+    .timeout_start_sec = 60,
+    .shutdown_time = 10,
+    .restart_sec = 5,
+    .start_limit_burst = 5,
+    .start_limit_interval_sec = 60,
+    .limit_nofile = 65536,
+    .dist_port_min = 9100,
+    .dist_port_max = 9105,
+    .runtime_directory_mode = 0750,
+    .configuration_directory_mode = 0750,
+    .state_directory_mode = 0750,
+    .cache_directory_mode = 0750,
+    .logs_directory_mode = 0750,
+};
+
+static const char *const DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
+
+const struct opt_def GEN_OPT_DEFS[] = {
+    {"app_name", OPT_STR, O(app_name), "OTP application name, [a-z][a-z0-9_]* (required)"},
+    {"release_name", OPT_STR, O(release_name), "release name (default: app_name)"},
+    {"ext_name", OPT_STR, O(ext_name), "external name (default: app_name with - for _)"},
+    {"service_name", OPT_STR, O(service_name), "unit name without .service (default: ext_name)"},
+    {"version", OPT_STR, O(version), "release version, recorded in the manifest"},
+    {"description", OPT_STR, O(description), "Description= (default: \"<app_name> release\")"},
+    {"app_user", OPT_STR, O(app_user), "User= (default: ext_name)"},
+    {"app_group", OPT_STR, O(app_group), "Group= (default: app_user)"},
+    {"deploy_user", OPT_STR, O(deploy_user), "owner of the deploy dir"},
+    {"deploy_group", OPT_STR, O(deploy_group), "group of the deploy dir (default: app_group)"},
+    {"dynamic_user", OPT_BOOL, O(dynamic_user), "DynamicUser= instead of a sysusers.d user"},
+    {"base_dir", OPT_STR, O(base_dir), "parent of the deploy dir"},
+    {"deploy_dir", OPT_STR, O(deploy_dir), "deploy dir (default: base_dir/ext_name)"},
+    {"current_dir", OPT_STR, O(current_dir), "release dir (default: deploy_dir/current)"},
+    {"working_dir", OPT_STR, O(working_dir), "WorkingDirectory= (default: current_dir)"},
+    {"start_command", OPT_STR, O(start_command), "release script command: start (daemon forks)"},
+    {"service_type", OPT_STR, O(service_type), "Type=: notify or exec"},
+    {"hardening", OPT_STR, O(hardening), "hardening profile: strict, standard or off"},
+    {"restart", OPT_STR, O(restart), "Restart="},
+    {"restart_method", OPT_STR, O(restart_method), "systemctl, systemd_flag or touch"},
+    {"crash_dump", OPT_STR, O(crash_dump), "BEAM crash dumps: off or state (into the state dir)"},
+    {"distribution", OPT_STR, O(distribution), "none, epmd_socket or fixed_ports"},
+    {"cookie_file", OPT_STR, O(cookie_file), "cookie file loaded with LoadCredential="},
+    {"syslog_identifier", OPT_STR, O(syslog_identifier),
+     "SyslogIdentifier= (default: "
+     "service_name)"},
+    {"umask", OPT_STR, O(umask), "UMask="},
+    {"runtime_directory_preserve", OPT_STR, O(runtime_directory_preserve),
+     "RuntimeDirectoryPreserve=: no, yes or restart"},
+    {"exec_start_wrap", OPT_STR, O(exec_start_wrap), "command put in front of the start script"},
+    {"runtime_environment_service_script", OPT_STR, O(runtime_environment_service_script),
+     "writes the runtime environment file (default: current_dir/bin/runtime-environment)"},
+    {"network_online", OPT_BOOL, O(network_online), "order after network-online.target"},
+    {"chroot", OPT_BOOL, O(chroot), "empty root with only system libraries and the release"},
+    {"runtime_environment_service", OPT_BOOL, O(runtime_environment_service),
+     "a oneshot service that writes an environment file before start"},
+    {"os_mon", OPT_BOOL, O(os_mon), "keep /proc readable for os_mon (no ProcSubset=pid)"},
+    {"jit_perf", OPT_BOOL, O(jit_perf), "allow +JPperf (no MemoryDenyWriteExecute=)"},
+    {"private_network", OPT_BOOL, O(private_network), "PrivateNetwork=yes (no network at all)"},
+    {"systemd_version", OPT_UINT, O(systemd_version), "target systemd version (Debian 12: 252)"},
+    {"watchdog_sec", OPT_UINT, O(watchdog_sec), "WatchdogSec= (0: off)"},
+    {"timeout_start_sec", OPT_UINT, O(timeout_start_sec), "TimeoutStartSec="},
+    {"shutdown_time", OPT_UINT, O(shutdown_time), "VM -shutdown_time in seconds"},
+    {"timeout_stop_sec", OPT_UINT, O(timeout_stop_sec), "TimeoutStopSec= (0: shutdown_time+5)"},
+    {"restart_sec", OPT_UINT, O(restart_sec), "RestartSec="},
+    {"start_limit_burst", OPT_UINT, O(start_limit_burst), "StartLimitBurst="},
+    {"start_limit_interval_sec", OPT_UINT, O(start_limit_interval_sec), "StartLimitIntervalSec="},
+    {"limit_nofile", OPT_UINT, O(limit_nofile), "LimitNOFILE="},
+    {"dist_port_min", OPT_UINT, O(dist_port_min), "first distribution port (fixed_ports)"},
+    {"dist_port_max", OPT_UINT, O(dist_port_max), "last distribution port (fixed_ports)"},
+    {"runtime_directory_mode", OPT_MODE, O(runtime_directory_mode), "RuntimeDirectoryMode="},
+    {"configuration_directory_mode", OPT_MODE, O(configuration_directory_mode),
+     "ConfigurationDirectoryMode="},
+    {"state_directory_mode", OPT_MODE, O(state_directory_mode), "StateDirectoryMode="},
+    {"cache_directory_mode", OPT_MODE, O(cache_directory_mode), "CacheDirectoryMode="},
+    {"logs_directory_mode", OPT_MODE, O(logs_directory_mode), "LogsDirectoryMode="},
+    {"dirs", OPT_LIST, O(dirs), "runtime, configuration, state, cache, logs, tmp"},
+    {"env_vars", OPT_LIST, O(env_vars), "NAME=value; @{key} inserts a dir or name key"},
+    {"env_files", OPT_LIST, O(env_files), "EnvironmentFile= paths, - prefix: optional"},
+    {"exec_start_pre", OPT_LIST, O(exec_start_pre), "ExecStartPre= commands, prefixes - + !"},
+    {"read_write_paths", OPT_LIST, O(read_write_paths), "ReadWritePaths="},
+    {"read_only_paths", OPT_LIST, O(read_only_paths), "ReadOnlyPaths="},
+    {"inaccessible_paths", OPT_LIST, O(inaccessible_paths), "InaccessiblePaths="},
+    {"unit_after", OPT_LIST, O(unit_after), "After= units"},
+    {"unit_wants", OPT_LIST, O(unit_wants), "Wants= units"},
+    {"unit_requires", OPT_LIST, O(unit_requires), "Requires= units"},
+    {"listen_ports", OPT_LIST, O(listen_ports), "TCP ports the release listens on"},
+    {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)"},
+    {NULL, OPT_STR, 0, NULL},
+};
+
+size_t gen_opt_count(void)
+{
+    size_t n = 0;
+    while (GEN_OPT_DEFS[n].key != NULL)
+        n++;
+    return n;
+}
+
+#define FIELD(o, def, type) ((type *)(void *)((char *)(o) + (def)->offset))
+
+void gen_opts_init(struct gen_opts *o)
+{
+    *o = DEFAULTS;
+    for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++) {
+        char **s = FIELD(o, d, char *);
+        if (d->kind == OPT_STR && *s != NULL)
+            *s = xstrdup(*s);
+    }
+    for (size_t i = 0; DEFAULT_DIRS[i] != NULL; i++)
+        strlist_push(&o->dirs, DEFAULT_DIRS[i]);
+}
+
+void gen_opts_free(struct gen_opts *o)
+{
+    for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++) {
+        if (d->kind == OPT_STR)
+            free(*FIELD(o, d, char *));
+        else if (d->kind == OPT_LIST)
+            strlist_free(FIELD(o, d, struct strlist));
+    }
+    *o = (struct gen_opts){0};
+}
+
+const struct opt_def *gen_opt_find(const char *key)
+{
+    for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++) {
+        size_t i = 0;
+        while (d->key[i] && (key[i] == d->key[i] || (key[i] == '-' && d->key[i] == '_')))
+            i++;
+        if (d->key[i] == '\0' && key[i] == '\0')
+            return d;
+    }
+    return NULL;
+}
+
+static int parse_bool(const char *v, bool *ret)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+                                                                                "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+            *ret = strcmp(v, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static int parse_uint(const char *v, int base, unsigned long max, unsigned long *ret)
+{
+    char *end = NULL;
+    if (v[0] < '0' || v[0] > '9')
+        return -EINVAL;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, base);
+    if (errno != 0 || *end != '\0' || n > max)
+        return -EINVAL;
+    *ret = n;
+    return 0;
+}
+
+static int set_scalar(struct gen_opts *o, const struct opt_def *def, const char *value,
+                      const char **ret_problem)
+{
+    switch (def->kind) {
+    case OPT_BOOL:
+        *ret_problem = "is not a boolean (yes/no, true/false, on/off, 1/0)";
+        return parse_bool(value, FIELD(o, def, bool));
+    case OPT_UINT:
+        *ret_problem = "is not a whole number up to 1000000000";
+        return parse_uint(value, 10, 1000000000UL, FIELD(o, def, unsigned long));
+    case OPT_MODE:
+        *ret_problem = "is not an octal mode up to 07777";
+        return parse_uint(value, 8, 07777, FIELD(o, def, unsigned long));
+    default:
+        free(*FIELD(o, def, char *));
+        *FIELD(o, def, char *) = xstrdup(value);
+        return 0;
+    }
+}
+
+int gen_opt_set(struct gen_opts *o, enum opt_origin *origins, const struct opt_def *def,
+                const char *value, enum opt_origin origin, struct buf *err)
+{
+    size_t idx = (size_t)(def - GEN_OPT_DEFS);
+    if (def->kind == OPT_LIST) {
+        struct strlist *l = FIELD(o, def, struct strlist);
+        if (origins[idx] != origin)
+            strlist_free(l);
+        origins[idx] = origin;
+        /* An empty value only clears the list, so `--dirs ''` means no dirs. */
+        if (value[0] != '\0')
+            strlist_push(l, value);
+        return 0;
+    }
+    const char *problem = NULL;
+    origins[idx] = origin;
+    if (set_scalar(o, def, value, &problem) < 0) {
+        buf_printf(err, "%s: value \"%s\" %s", def->key, value, problem);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* A value in double quotes keeps its edge spaces; inside, \" and \\ stand for " and \. */
+static int unquote_config_value(char *v)
+{
+    size_t n = strlen(v);
+    if (n < 2 || v[0] != '"' || v[n - 1] != '"')
+        return 0;
+    char *w = v;
+    for (char *r = v + 1; r < v + n - 1; r++) {
+        if (*r == '\\' && (r[1] == '"' || r[1] == '\\') && r + 1 < v + n - 1)
+            r++;
+        else if (*r == '"' || *r == '\\')
+            return -EINVAL;
+        *w++ = *r;
+    }
+    *w = '\0';
+    return 0;
+}
+
+static int config_line(struct gen_opts *o, enum opt_origin *origins, char *line, const char *where,
+                       struct buf *err)
+{
+    char *s = trim(line);
+    if (*s == '\0' || *s == '#')
+        return 0;
+    char *eq = strchr(s, '=');
+    if (eq == NULL) {
+        buf_printf(err, "%s: expected \"key = value\"", where);
+        return -EINVAL;
+    }
+    *eq = '\0';
+    char *key = trim(s), *value = trim(eq + 1);
+    const struct opt_def *def = gen_opt_find(key);
+    if (def == NULL) {
+        buf_printf(err, "%s: unknown key \"%s\"", where, key);
+        return -EINVAL;
+    }
+    if (unquote_config_value(value) < 0) {
+        buf_printf(err, "%s: %s: bad quoting in \"%s\"", where, def->key, value);
+        return -EINVAL;
+    }
+    if (gen_opt_set(o, origins, def, value, ORIGIN_CONFIG, err) == 0)
+        return 0;
+    buf_printf(err, " (%s)", where);
+    return -EINVAL;
+}
+
+int gen_opts_read_config(struct gen_opts *o, enum opt_origin *origins, const char *text,
+                         const char *name, struct buf *err)
+{
+    char *copy = xstrdup(text), *line = copy;
+    int r = 0;
+    for (unsigned lineno = 1; r == 0 && line != NULL; lineno++) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        char where[64];
+        snprintf(where, sizeof(where), "%.40s:%u", name, lineno);
+        r = config_line(o, origins, line, where, err);
+        line = next;
+    }
+    free(copy);
+    return r;
+}
+
+static void help_default(struct buf *out, const struct gen_opts *d, const struct opt_def *def)
+{
+    const void *f = (const char *)d + def->offset;
+    switch (def->kind) {
+    case OPT_BOOL:
+        buf_add(out, *(const bool *)f ? "yes" : "no");
+        break;
+    case OPT_UINT:
+        buf_printf(out, "%lu", *(const unsigned long *)f);
+        break;
+    case OPT_MODE:
+        buf_printf(out, "%04lo", *(const unsigned long *)f);
+        break;
+    case OPT_LIST:
+        for (size_t i = 0; i < ((const struct strlist *)f)->n; i++)
+            buf_printf(out, "%s%s", i ? " " : "", ((const struct strlist *)f)->v[i]);
+        break;
+    default:
+        buf_add(out, *(char *const *)f ? *(char *const *)f : "(derived)");
+    }
+}
+
+void gen_opts_help(struct buf *out)
+{
+    struct gen_opts d;
+    gen_opts_init(&d);
+    for (const struct opt_def *def = GEN_OPT_DEFS; def->key != NULL; def++) {
+        buf_add(out, "  --");
+        for (const char *k = def->key; *k; k++)
+            buf_addc(out, (char)(*k == '_' ? '-' : *k));
+        buf_printf(out, "%s\n      %s%s [default: ", def->kind == OPT_BOOL ? "[=BOOL]" : " VALUE",
+                   def->help, def->kind == OPT_LIST ? "; repeat for more" : "");
+        help_default(out, &d, def);
+        buf_add(out, "]\n");
+    }
+    gen_opts_free(&d);
+}

@@ -1,0 +1,322 @@
+#include "render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const TEMPLATES[] = {"service.unit",
+                                        "restart.path",
+                                        "restart.service",
+                                        "runtime-environment.service",
+                                        "sysusers.conf",
+                                        "tmpfiles.conf",
+                                        NULL};
+
+static const char *const SECTION_NAMES[SEC_COUNT] = {"unit", "service", "path", "install"};
+
+int read_file(const char *path, struct buf *out)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -errno;
+    char chunk[4096];
+    size_t n;
+    buf_add(out, "");
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_addn(out, chunk, n);
+    int r = ferror(f) ? -EIO : 0;
+    fclose(f);
+    return r;
+}
+
+static void render_section(const struct unit_model *m, enum unit_file f, enum unit_section s,
+                           struct buf *out)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct directive *d = &m->d[i];
+        if (d->file == f && d->section == s && d->status != DS_DROPPED)
+            buf_printf(out, "%s=%s\n", d->key, d->value);
+    }
+}
+
+/* Appends the text of placeholder `name`; -ENOENT when there is no such placeholder. */
+static int placeholder(const struct unit_model *m, enum unit_file f, const char *name,
+                       struct buf *out)
+{
+    for (int s = 0; s < SEC_COUNT; s++) {
+        if (f != UF_COUNT && strcmp(name, SECTION_NAMES[s]) == 0) {
+            render_section(m, f, (enum unit_section)s, out);
+            return 0;
+        }
+    }
+    const char *values[][2] = {{"service_name", m->service},
+                               {"app_name", m->app_name},
+                               {"version", m->version},
+                               {"hardening", m->hardening},
+                               {"sysusers", buf_str(&m->sysusers)},
+                               {"tmpfiles", buf_str(&m->tmpfiles)}};
+    for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
+        if (strcmp(name, values[i][0]) == 0) {
+            buf_add(out, values[i][1]);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int render_template(const struct unit_model *m, enum unit_file f, const char *text, struct buf *out,
+                    struct buf *err)
+{
+    buf_add(out, "");
+    for (const char *p = text; *p;) {
+        const char *open = strstr(p, "{{"), *close = open ? strstr(open, "}}") : NULL;
+        if (close == NULL) {
+            buf_add(out, p);
+            break;
+        }
+        buf_addn(out, p, (size_t)(open - p));
+        char name[64];
+        size_t len = (size_t)(close - open - 2);
+        snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), open + 2);
+        /* A section block ends with its own newline; swallow the template's one after it. */
+        if (placeholder(m, f, name, out) < 0) {
+            buf_printf(err, "templates: unknown placeholder {{%s}}", name);
+            return -EINVAL;
+        }
+        p = close + 2;
+        if (*p == '\n' && out->len > 0 && out->data[out->len - 1] == '\n')
+            p++;
+    }
+    return 0;
+}
+
+static int render_one(const struct unit_model *m, const char *tmpl_dir, const char *tmpl,
+                      enum unit_file f, struct buf *out, struct buf *err)
+{
+    struct buf path = {0}, text = {0};
+    buf_printf(&path, "%s/%s", tmpl_dir, tmpl);
+    int r = read_file(buf_str(&path), &text);
+    if (r < 0)
+        buf_printf(err, "templates: cannot read %s: %s", buf_str(&path), strerror(-r));
+    else
+        r = render_template(m, f, buf_str(&text), out, err);
+    buf_free(&path);
+    buf_free(&text);
+    return r;
+}
+
+static void push_file(struct rendered *out, const char *name, struct buf *content)
+{
+    strlist_push(&out->names, name);
+    strlist_push(&out->contents, buf_str(content));
+    buf_free(content);
+}
+
+static int render_units(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
+                        struct buf *err)
+{
+    for (int f = 0; f < UF_COUNT; f++) {
+        if (!m->has_file[f])
+            continue;
+        struct buf name = {0}, content = {0};
+        unit_file_name(&name, (enum unit_file)f, m->service);
+        int r = render_one(m, tmpl_dir, TEMPLATES[f], (enum unit_file)f, &content, err);
+        if (r == 0)
+            push_file(out, buf_str(&name), &content);
+        buf_free(&name);
+        buf_free(&content);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int render_companions(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
+                             struct buf *err)
+{
+    const struct {
+        const char *tmpl, *dir;
+        const struct buf *body;
+    } comp[] = {{"sysusers.conf", "sysusers.d", &m->sysusers},
+                {"tmpfiles.conf", "tmpfiles.d", &m->tmpfiles}};
+    for (size_t i = 0; i < 2; i++) {
+        if (comp[i].body->len == 0)
+            continue;
+        struct buf name = {0}, content = {0};
+        buf_printf(&name, "%s/%s.conf", comp[i].dir, m->service);
+        int r = render_one(m, tmpl_dir, comp[i].tmpl, UF_COUNT, &content, err);
+        if (r == 0)
+            push_file(out, buf_str(&name), &content);
+        buf_free(&name);
+        buf_free(&content);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
+               struct buf *err)
+{
+    int r = render_units(m, tmpl_dir, out, err);
+    if (r == 0)
+        r = render_companions(m, tmpl_dir, out, err);
+    if (r < 0)
+        return r;
+    struct buf name = {0}, manifest = {0};
+    buf_printf(&name, "%s.manifest.json", m->service);
+    render_manifest(m, &out->names, &manifest);
+    push_file(out, buf_str(&name), &manifest);
+    buf_free(&name);
+    return 0;
+}
+
+/* Values are validated UTF-8 without control characters, so only " and \ need escaping. */
+static void json_str(struct buf *out, const char *s)
+{
+    buf_addc(out, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_addc(out, '\\');
+        buf_addc(out, *p);
+    }
+    buf_addc(out, '"');
+}
+
+static void manifest_directive(const struct unit_model *m, const struct directive *d,
+                               struct buf *out)
+{
+    static const char *const status[] = {"emitted", "gated", "dropped"};
+    struct buf file = {0};
+    unit_file_name(&file, d->file, m->service);
+    buf_add(out, "    {\"file\": ");
+    json_str(out, buf_str(&file));
+    buf_printf(out, ", \"section\": \"%s\", \"key\": ", SECTION_NAMES[d->section]);
+    json_str(out, d->key);
+    buf_add(out, ", \"value\": ");
+    json_str(out, d->value);
+    buf_printf(out, ", \"status\": \"%s\", \"since\": %u, \"reason\": ", status[d->status],
+               d->since);
+    json_str(out, d->reason);
+    buf_add(out, "}");
+    buf_free(&file);
+}
+
+void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out)
+{
+    buf_add(out, "{\n  \"service\": ");
+    json_str(out, m->service);
+    buf_add(out, ",\n  \"app_name\": ");
+    json_str(out, m->app_name);
+    buf_add(out, ",\n  \"version\": ");
+    json_str(out, m->version);
+    buf_printf(out, ",\n  \"systemd_version\": %u,\n  \"hardening\": ", m->systemd_version);
+    json_str(out, m->hardening);
+    if (m->exposure_tenths < 0)
+        buf_add(out, ",\n  \"expected_exposure\": null,\n  \"files\": [");
+    else
+        buf_printf(out, ",\n  \"expected_exposure\": \"%d.%d\",\n  \"files\": [",
+                   m->exposure_tenths / 10, m->exposure_tenths % 10);
+    for (size_t i = 0; i < files->n; i++) {
+        buf_add(out, i ? ", " : "");
+        json_str(out, files->v[i]);
+    }
+    buf_add(out, "],\n  \"directives\": [\n");
+    for (size_t i = 0; i < m->n; i++) {
+        manifest_directive(m, &m->d[i], out);
+        buf_add(out, i + 1 < m->n ? ",\n" : "\n");
+    }
+    buf_add(out, "  ]\n}\n");
+}
+
+static int mkdir_p(const char *path)
+{
+    char *copy = xstrdup(path);
+    int r = 0;
+    for (char *p = copy + 1; r == 0; p++) {
+        bool end = *p == '\0';
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+            r = -errno;
+        if (end)
+            break;
+        *p = '/';
+    }
+    free(copy);
+    return r;
+}
+
+static int write_atomic(const char *path, const char *content)
+{
+    struct buf tmp = {0};
+    buf_printf(&tmp, "%s.tmp%ld", path, (long)getpid());
+    int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int r = fd < 0 ? -errno : 0;
+    size_t len = strlen(content);
+    if (r == 0 && write(fd, content, len) != (ssize_t)len)
+        r = -EIO;
+    if (fd >= 0 && close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(buf_str(&tmp), path) < 0)
+        r = -errno;
+    if (r < 0)
+        unlink(buf_str(&tmp));
+    buf_free(&tmp);
+    return r;
+}
+
+int write_rendered(const struct rendered *rd, const char *dir, struct buf *err)
+{
+    for (size_t i = 0; i < rd->names.n; i++) {
+        struct buf path = {0};
+        buf_printf(&path, "%s/%s", dir, rd->names.v[i]);
+        char *slash = strrchr(path.data, '/');
+        *slash = '\0';
+        int r = mkdir_p(buf_str(&path));
+        *slash = '/';
+        if (r == 0)
+            r = write_atomic(buf_str(&path), rd->contents.v[i]);
+        if (r < 0)
+            buf_printf(err, "output: cannot write %s: %s", buf_str(&path), strerror(-r));
+        buf_free(&path);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int copy_templates(const char *src, const char *dst, struct buf *err)
+{
+    int r = mkdir_p(dst);
+    for (size_t i = 0; r == 0 && TEMPLATES[i] != NULL; i++) {
+        struct buf from = {0}, to = {0}, text = {0};
+        buf_printf(&from, "%s/%s", src, TEMPLATES[i]);
+        buf_printf(&to, "%s/%s", dst, TEMPLATES[i]);
+        r = read_file(buf_str(&from), &text);
+        if (r == 0 && access(buf_str(&to), F_OK) == 0)
+            r = -EEXIST;
+        if (r == 0)
+            r = write_atomic(buf_str(&to), buf_str(&text));
+        if (r < 0)
+            buf_printf(err, "init_templates: %s: %s", buf_str(r == -EEXIST ? &to : &from),
+                       strerror(-r));
+        buf_free(&from);
+        buf_free(&to);
+        buf_free(&text);
+    }
+    if (r < 0 && err->len == 0)
+        buf_printf(err, "init_templates: cannot create %s: %s", dst, strerror(-r));
+    return r;
+}
+
+void rendered_free(struct rendered *r)
+{
+    strlist_free(&r->names);
+    strlist_free(&r->contents);
+}

@@ -1,0 +1,41 @@
+/* The writer: fills the templates from the model, writes the manifest and the files. */
+#ifndef VIGIL_GEN_RENDER_H
+#define VIGIL_GEN_RENDER_H
+
+#include "buf.h"
+#include "model.h"
+
+/** Rendered files: relative names and contents, index for index. */
+struct rendered {
+    struct strlist names;
+    struct strlist contents;
+};
+
+/** Renders every file of the model with the templates in `tmpl_dir`. Returns 0 or -errno
+ * with the template file and problem in `err`. */
+int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
+               struct buf *err);
+
+/** Fills `text` (a template) for unit file `f`, or for a companion file when `f` is
+ * UF_COUNT. Returns 0, or -EINVAL naming an unknown placeholder in `err`. */
+int render_template(const struct unit_model *m, enum unit_file f, const char *text, struct buf *out,
+                    struct buf *err);
+
+/** Writes the JSON manifest of every directive, its status and reason, and the expected
+ * exposure score. */
+void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out);
+
+/** Writes the rendered files under `dir` (created if needed), each through a temporary
+ * file and rename(). Returns 0 or -errno with the path in `err`. */
+int write_rendered(const struct rendered *r, const char *dir, struct buf *err);
+
+/** Copies the template files from `src` to `dst` for customisation; refuses to overwrite. */
+int copy_templates(const char *src, const char *dst, struct buf *err);
+
+/** Reads a whole file into `out`. Returns 0 or -errno. */
+int read_file(const char *path, struct buf *out);
+
+/** Frees the rendered files. */
+void rendered_free(struct rendered *r);
+
+#endif

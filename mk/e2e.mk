@@ -1,0 +1,21 @@
+# mk/e2e.mk: the end-to-end tests, under a real systemd (PID 1 in a systemd-nspawn container).
+# The container's Debian tree is cached outside the repository (test/e2e/README.md).
+
+# Without recommends: those would add libnss-mymachines and edit /etc/nsswitch.conf.
+APT_PACKAGES += systemd-container debootstrap shellcheck
+TEST_TARGETS += test-e2e
+LINT_TARGETS += lint-e2e
+
+VIGIL_E2E_CACHE ?= /var/cache/vigil-e2e
+export VIGIL_E2E_CACHE
+
+.PHONY: test-e2e lint-e2e clean-e2e-cache
+
+test-e2e:
+	$(Q)$(TOP)/test/e2e/run.sh
+
+lint-e2e:
+	$(Q)shellcheck -x $(wildcard $(TOP)/test/e2e/*.sh)
+
+clean-e2e-cache:
+	$(Q)rm -rf $(VIGIL_E2E_CACHE)

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Command-line behaviour of vigil-unit (built with ASan/UBSan): help, errors before any
+# write, --print, --config with the command line winning, --init-templates, --templates.
+set -eu
+BIN=${VIGIL_UNIT:?}
+T=${TEMPLATES:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "cli_test: $*" >&2; exit 1; }
+
+"$BIN" --help >"$tmp/help"
+for key in app-name env-vars hardening watchdog-sec systemd-version dirs; do
+    grep -q -- "--$key" "$tmp/help" || fail "--help lacks --$key"
+done
+grep -q 'default: strict' "$tmp/help" || fail "--help lacks the hardening default"
+
+if "$BIN" --templates "$T" --output "$tmp/out" --app-name foo --env-vars 'BAD NAME=1' 2>"$tmp/err"; then
+    fail "bad env name accepted"
+fi
+grep -q 'env_vars: value "BAD NAME=1"' "$tmp/err" || fail "error does not name key and value: $(cat "$tmp/err")"
+[ ! -e "$tmp/out" ] || fail "files written despite an error"
+
+if "$BIN" --templates "$T" --print --app-name foo --watchdog-sec ten 2>"$tmp/err"; then
+    fail "non-numeric watchdog accepted"
+fi
+grep -q 'watchdog_sec' "$tmp/err" || fail "error does not name watchdog_sec"
+
+"$BIN" --templates "$T" --print --app-name foo_bar >"$tmp/print"
+grep -qx 'ExecStart=/srv/foo-bar/current/bin/foo_bar start' "$tmp/print" || fail "--print output"
+
+printf 'app_name = foo\nhardening = off\n' >"$tmp/cfg"
+"$BIN" --templates "$T" --print --config "$tmp/cfg" --hardening strict >"$tmp/print"
+grep -qx 'ProtectSystem=strict' "$tmp/print" || fail "command line did not win over config"
+
+"$BIN" --templates "$T" --init-templates "$tmp/tpl"
+[ -f "$tmp/tpl/service.unit" ] || fail "--init-templates copied nothing"
+if "$BIN" --templates "$T" --init-templates "$tmp/tpl" 2>/dev/null; then
+    fail "--init-templates overwrote existing templates"
+fi
+printf '# custom\n[Service]\n{{service}}\n' >"$tmp/tpl/service.unit"
+"$BIN" --templates "$tmp/tpl" --print --app-name foo | head -1 | grep -qx '# custom' ||
+    fail "--templates not used"
+printf '{{nope}}\n' >"$tmp/tpl/service.unit"
+if "$BIN" --templates "$tmp/tpl" --print --app-name foo 2>"$tmp/err"; then
+    fail "unknown placeholder accepted"
+fi
+grep -q 'unknown placeholder {{nope}}' "$tmp/err" || fail "placeholder error"
+echo "cli_test: ok"

@@ -1,0 +1,197 @@
+/* cmocka suite for the generator's escaping functions, option parsing and model. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "escape.h"
+#include "model.h"
+#include "opts.h"
+
+static char *quoted(const char *s, bool force)
+{
+    struct buf b = {0};
+    quote_word(&b, s, force);
+    return buf_steal(&b);
+}
+
+static void test_quote_roundtrip(void **state)
+{
+    (void)state;
+    const char *values[] = {"plain", "a b", "q\"uote", "back\\slash\\", "", ";", "é ✓", "'"};
+    for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
+        char *q = quoted(values[i], false);
+        const char *p = q;
+        struct buf w = {0};
+        buf_add(&w, "");
+        assert_int_equal(unquote_word(&p, &w), 1);
+        assert_string_equal(buf_str(&w), values[i]);
+        assert_int_equal(*p, '\0');
+        buf_free(&w);
+        free(q);
+    }
+}
+
+static void test_semicolon_is_quoted(void **state)
+{
+    (void)state;
+    char *q = quoted(";", false);
+    assert_string_equal(q, "\";\"");
+    free(q);
+}
+
+static void test_spec_escape(void **state)
+{
+    (void)state;
+    struct buf b = {0}, back = {0};
+    spec_escape(&b, "100% $x", true);
+    assert_string_equal(buf_str(&b), "100%% $$x");
+    spec_unescape(&back, buf_str(&b), true);
+    assert_string_equal(buf_str(&back), "100% $x");
+    buf_free(&b);
+    buf_free(&back);
+}
+
+static void test_text_problems(void **state)
+{
+    (void)state;
+    assert_null(text_problem("héllo ✓"));
+    assert_string_equal(text_problem("a\nb"), "contains a line break");
+    assert_string_equal(text_problem("a\x01"), "contains a control character");
+    assert_string_equal(text_problem("\xc3\x28"), "is not valid UTF-8");
+    assert_string_equal(text_problem("\xed\xa0\x80"), "is not valid UTF-8");
+    assert_non_null(raw_value_problem("ends\\"));
+    assert_non_null(raw_value_problem(" lead"));
+    assert_null(path_problem("/srv/a b"));
+    assert_non_null(path_problem("relative"));
+    assert_non_null(path_problem("/a/../b"));
+    assert_non_null(path_problem("/a/"));
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_true(env_name_valid("RELEASE_TMP"));
+    assert_false(env_name_valid("1X"));
+    assert_true(user_name_valid("foo-bar"));
+    assert_false(user_name_valid("Foo"));
+    assert_true(unit_name_valid("epmd.socket"));
+    assert_false(unit_name_valid("bad name.service"));
+}
+
+static void test_split_command(void **state)
+{
+    (void)state;
+    struct strlist w = {0};
+    const char *problem = NULL;
+    assert_int_equal(split_command("/bin/x 'a b' \"c\\\"d\" e\\ f", &w, &problem), 0);
+    assert_int_equal(w.n, 4);
+    assert_string_equal(w.v[1], "a b");
+    assert_string_equal(w.v[2], "c\"d");
+    assert_string_equal(w.v[3], "e f");
+    strlist_free(&w);
+    assert_int_equal(split_command("/bin/x 'open", &w, &problem), -EINVAL);
+    assert_string_equal(problem, "has an unbalanced quote");
+    strlist_free(&w);
+}
+
+static int build(const char *config, struct unit_model *m, struct buf *err)
+{
+    struct gen_opts o;
+    enum opt_origin origins[128] = {0};
+    gen_opts_init(&o);
+    int r = gen_opts_read_config(&o, origins, config, "test", err);
+    if (r == 0)
+        r = unit_model_build(&o, m, err);
+    gen_opts_free(&o);
+    return r;
+}
+
+static const char *value_of(const struct unit_model *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->d[i].key, key) == 0 && m->d[i].status != DS_DROPPED)
+            return m->d[i].value;
+    return NULL;
+}
+
+static void test_model_defaults(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo_bar\n", &m, &err), 0);
+    assert_string_equal(m.service, "foo-bar");
+    assert_string_equal(value_of(&m, "ExecStart"), "/srv/foo-bar/current/bin/foo_bar start");
+    assert_string_equal(value_of(&m, "Type"), "notify");
+    assert_string_equal(value_of(&m, "User"), "foo-bar");
+    assert_int_equal(m.exposure_tenths, 11);
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
+static void test_model_refuses_daemon(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\nstart_command = daemon\n", &m, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "start_command"));
+    assert_non_null(strstr(buf_str(&err), "daemon"));
+    buf_free(&err);
+}
+
+static void test_model_gates_versions(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\nsystemd_version = 229\n", &m, &err), 0);
+    assert_null(value_of(&m, "ProtectClock"));
+    assert_null(value_of(&m, "StartLimitIntervalSec"));
+    assert_string_equal(value_of(&m, "StartLimitInterval"), "60");
+    assert_int_equal(m.exposure_tenths, -1);
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
+static void test_config_cli_precedence(void **state)
+{
+    (void)state;
+    struct gen_opts o;
+    enum opt_origin origins[128] = {0};
+    struct buf err = {0};
+    gen_opts_init(&o);
+    assert_int_equal(
+        gen_opts_read_config(&o, origins, "env_vars = A=1\nenv_vars = B=2\n", "t", &err), 0);
+    const struct opt_def *d = gen_opt_find("env-vars");
+    assert_int_equal(gen_opt_set(&o, origins, d, "C=3", ORIGIN_CLI, &err), 0);
+    assert_int_equal(o.env_vars.n, 1);
+    assert_string_equal(o.env_vars.v[0], "C=3");
+    assert_int_equal(gen_opts_read_config(&o, origins, "bogus = 1\n", "t", &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "bogus"));
+    gen_opts_free(&o);
+    buf_free(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quote_roundtrip),
+        cmocka_unit_test(test_semicolon_is_quoted),
+        cmocka_unit_test(test_spec_escape),
+        cmocka_unit_test(test_text_problems),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_split_command),
+        cmocka_unit_test(test_model_defaults),
+        cmocka_unit_test(test_model_refuses_daemon),
+        cmocka_unit_test(test_model_gates_versions),
+        cmocka_unit_test(test_config_cli_precedence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
