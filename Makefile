@@ -71,6 +71,10 @@ bench: deps
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(FUZZ_TARGETS) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
 
+demo: deps
+	$(Q)$(MAKE) --no-print-directory -C $(TOP) all
+	$(Q)$(TOP)/scripts/demo
+
 lint: $(LINT_TARGETS)
 
 format:

@@ -83,13 +83,16 @@ fuzz-core: $(BUILD)/fuzz/fuzz_notify
 
 # ---- Erlang and Elixir ----
 
+# mix's test environment and rebar3's test profile would share _build/test: rebar3 gets its own.
+REBAR := cd $(TOP) && REBAR_BASE_DIR=$(TOP)/_build/rebar3 rebar3
+
 test-erl: $(PRIV)/vigil_nif.so
-	$(Q)cd $(TOP) && rebar3 eunit
-	$(Q)cd $(TOP) && rebar3 as test xref
+	$(Q)$(REBAR) eunit
+	$(Q)$(REBAR) as test xref
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) dialyzer
 
 dialyzer:
-	$(Q)cd $(TOP) && rebar3 dialyzer
+	$(Q)$(REBAR) dialyzer
 
 test-ex: $(PRIV)/vigil_nif.so
 	$(Q)cd $(TOP) && MIX_ENV=test mix test --warnings-as-errors

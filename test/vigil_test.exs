@@ -7,7 +7,12 @@ defmodule VigilTest do
     # A real AF_UNIX datagram socket standing in for the manager.
 
     def open do
-      dir = Path.join(System.tmp_dir!(), "vigil-exunit-#{System.unique_integer([:positive])}")
+      dir =
+        Path.join(
+          System.tmp_dir!(),
+          "vigil-exunit-#{System.pid()}-#{System.unique_integer([:positive])}"
+        )
+
       File.mkdir_p!(dir)
       path = Path.join(dir, "notify")
       {:ok, socket} = :socket.open(:local, :dgram, :default)
@@ -24,7 +29,7 @@ defmodule VigilTest do
   end
 
   defp restart_vigil(env) do
-    Logger.configure(level: :warning)
+    :logger.set_primary_config(:level, :warning)
     Application.stop(:vigil)
     :persistent_term.erase({:vigil, :env})
     for {k, v} <- env, do: if(v, do: System.put_env(k, v), else: System.delete_env(k))
