@@ -4,7 +4,11 @@
 GEN_SRC := $(TOP)/c_src/gen
 GEN_BUILD := $(BUILD)/gen
 GEN_TEST := $(TOP)/test/gen
-GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c opts.c model.c render.c cli.c)
+# UTF-8 by systemd's rules is shared with the notification core.
+GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
+GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
+GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c opts.c model.c render.c cli.c) \
+	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c
 GEN_TEMPLATES := $(wildcard $(TOP)/templates/*)
 GEN_BIN := $(PRIV)/vigil-unit
@@ -19,16 +23,16 @@ LINT_TARGETS += lint-gen
 CLEAN_DIRS += $(GEN_BUILD) $(PRIV)/templates
 C_SOURCES += $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c
 
-GEN_OBJS := $(patsubst $(GEN_SRC)/%.c,$(GEN_BUILD)/%.o,$(GEN_SRCS))
+GEN_OBJS := $(patsubst $(TOP)/c_src/%.c,$(GEN_BUILD)/%.o,$(GEN_SRCS))
 FUZZ_SECONDS ?= 60
 GEN_QUICK_FUZZ_SECONDS ?= 20
 
 .PHONY: test-gen test-gen-golden test-gen-roundtrip test-gen-unit test-gen-asan test-gen-valgrind \
 	test-gen-fuzz-quick test-gen-cli bench-gen fuzz-gen lint-gen gen-golden-update
 
-$(GEN_BUILD)/%.o: $(GEN_SRC)/%.c
+$(GEN_BUILD)/%.o: $(TOP)/c_src/%.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(GEN_INCLUDES) -c $< -o $@
 
 $(GEN_BIN): $(GEN_OBJS)
 	@mkdir -p $(@D)
@@ -43,19 +47,19 @@ $(PRIV)/templates/%: $(TOP)/templates/%
 # cmocka suite, built plain, with ASan/UBSan, and run under valgrind.
 $(GEN_BUILD)/gen_test: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) -I$(GEN_SRC) $^ -lcmocka -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(GEN_INCLUDES) $^ -lcmocka -o $@
 
 $(GEN_BUILD)/gen_test_asan: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -I$(GEN_SRC) $^ -lcmocka -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) $^ -lcmocka -o $@
 
 $(GEN_BUILD)/vigil-unit-asan: $(GEN_SRCS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $^ -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) $^ -o $@
 
 $(GEN_BUILD)/fuzz_gen: $(GEN_TEST)/fuzz_gen.c $(GEN_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined -I$(GEN_SRC) $^ -o $@
+	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined $(GEN_INCLUDES) $^ -o $@
 
 test-gen: test-gen-unit test-gen-asan test-gen-valgrind test-gen-cli test-gen-golden \
 	test-gen-roundtrip test-gen-fuzz-quick
@@ -98,8 +102,8 @@ bench-gen: all
 # other files; missingIncludeSystem because cppcheck does not need libc headers to check.
 lint-gen:
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,style,performance,portability \
-		--suppress=missingIncludeSystem --std=c11 -I$(GEN_SRC) $(GEN_SRCS)
+		--suppress=missingIncludeSystem --std=c11 $(GEN_INCLUDES) $(GEN_SRCS)
 	$(Q)clang-tidy -quiet --warnings-as-errors='*' \
 		--checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,performance-*' \
-		$(GEN_SRCS) -- $(CSTD) -I$(GEN_SRC) 2>/dev/null
+		$(GEN_SRCS) -- $(CSTD) $(GEN_INCLUDES) 2>/dev/null
 	$(Q)clang-format --dry-run -Werror $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c

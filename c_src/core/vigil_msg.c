@@ -34,58 +34,6 @@ int vigil_key_check(const char *key, size_t len)
     return 0;
 }
 
-/* As systemd's unichar_is_valid(): no surrogates, no noncharacters, nothing past U+10FFFF. */
-static bool codepoint_is_valid(uint32_t cp)
-{
-    return cp < 0x110000 && (cp & 0xFFFFF800) != 0xD800 && !(cp >= 0xFDD0 && cp <= 0xFDEF) &&
-           (cp & 0xFFFE) != 0xFFFE;
-}
-
-static size_t utf8_encoded_len(uint32_t cp)
-{
-    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
-
-size_t vigil_utf8_char_len(const unsigned char *s, size_t avail)
-{
-    size_t len;
-    uint32_t cp;
-
-    if (avail == 0)
-        return 0;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xE0) == 0xC0)
-        len = 2, cp = s[0] & 0x1FU;
-    else if ((s[0] & 0xF0) == 0xE0)
-        len = 3, cp = s[0] & 0x0FU;
-    else if ((s[0] & 0xF8) == 0xF0)
-        len = 4, cp = s[0] & 0x07U;
-    else
-        return 0;
-    if (avail < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3FU);
-    }
-    return utf8_encoded_len(cp) == len && codepoint_is_valid(cp) ? len : 0;
-}
-
-static bool utf8_is_valid(const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-
-    for (size_t i = 0; i < len;) {
-        size_t n = vigil_utf8_char_len(s + i, len - i);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 static bool is_status_key(const char *key, size_t len)
 {
     return len == 6 && memcmp(key, "STATUS", 6) == 0;
@@ -98,7 +46,7 @@ int vigil_value_check(const char *key, size_t key_len, const char *value, size_t
         if (c == '\n' || c == '\r' || c == '\0' || c == '\\')
             return -EINVAL;
     }
-    if (is_status_key(key, key_len) && !utf8_is_valid(value, value_len))
+    if (is_status_key(key, key_len) && !vigil_utf8_valid(value, value_len))
         return -EINVAL;
     return 0;
 }

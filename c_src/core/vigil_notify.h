@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "vigil_utf8.h"
+
 /* The manager reads at most this many bytes of a datagram (NOTIFY_BUFFER_MAX = PIPE_BUF) and
  * ignores a longer one whole. */
 #define VIGIL_NOTIFY_MAX 4096
@@ -114,13 +116,6 @@ int vigil_msg_append_monotonic(struct vigil_msg *msg);
  */
 int vigil_msg_append_text(struct vigil_msg *msg, const char *key, size_t key_len, const char *text,
                           size_t text_len);
-
-/**
- * Length of the valid UTF-8 character at s by systemd's rules (no overlong forms, surrogates,
- * noncharacters, or code points past U+10FFFF).
- * @return 1..4, or 0 when s does not start with a valid character
- */
-size_t vigil_utf8_char_len(const unsigned char *s, size_t avail);
 
 /** Read CLOCK_MONOTONIC in µs. @return 0 or -errno */
 int vigil_monotonic_usec(uint64_t *ret_usec);

@@ -1,42 +1,23 @@
 #include "escape.h"
 
+#include "vigil_utf8.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the UTF-8 sequence at `s`, or 0 when it is malformed, overlong, a surrogate or
- * beyond U+10FFFF. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n = c < 0x80             ? 1
-               : (c & 0xe0) == 0xc0 ? 2
-               : (c & 0xf0) == 0xe0 ? 3
-               : (c & 0xf8) == 0xf0 ? 4
-                                    : 0;
-    if (n <= 1)
-        return n;
-    uint32_t cp = c & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    static const uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_len[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
+/* systemd ignores a unit file line that is not UTF-8 by its rules, noncharacters included. */
 const char *text_problem(const char *s)
 {
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
+
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         if (*p == '\n' || *p == '\r')
             return "contains a line break";
         if (*p < 0x20 || *p == 0x7f)
             return "contains a control character";
-        size_t n = utf8_len(p);
+        size_t n = vigil_utf8_char_len(p, (size_t)(end - p));
         if (n == 0)
             return "is not valid UTF-8";
         p += n;

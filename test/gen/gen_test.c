@@ -65,6 +65,9 @@ static void test_text_problems(void **state)
     assert_string_equal(text_problem("a\x01"), "contains a control character");
     assert_string_equal(text_problem("\xc3\x28"), "is not valid UTF-8");
     assert_string_equal(text_problem("\xed\xa0\x80"), "is not valid UTF-8");
+    /* systemd ignores a unit file line holding a noncharacter. */
+    assert_string_equal(text_problem("a\xef\xbf\xbf"), "is not valid UTF-8");
+    assert_string_equal(text_problem("\xef\xb7\x90"), "is not valid UTF-8");
     assert_non_null(raw_value_problem("ends\\"));
     assert_non_null(raw_value_problem(" lead"));
     assert_null(path_problem("/srv/a b"));
