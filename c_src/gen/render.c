@@ -116,19 +116,28 @@ static void push_file(struct rendered *out, const char *name, struct buf *conten
     buf_free(content);
 }
 
+/* Renders one template into the file `name` of the set; takes ownership of name. */
+static int render_file(const struct unit_model *m, const char *tmpl_dir, const char *tmpl,
+                       enum unit_file f, struct buf *name, struct rendered *out, struct buf *err)
+{
+    struct buf content = {0};
+    int r = render_one(m, tmpl_dir, tmpl, f, &content, err);
+    if (r == 0)
+        push_file(out, buf_str(name), &content);
+    buf_free(name);
+    buf_free(&content);
+    return r;
+}
+
 static int render_units(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
                         struct buf *err)
 {
     for (int f = 0; f < UF_COUNT; f++) {
         if (!m->has_file[f])
             continue;
-        struct buf name = {0}, content = {0};
+        struct buf name = {0};
         unit_file_name(&name, (enum unit_file)f, m->service);
-        int r = render_one(m, tmpl_dir, TEMPLATES[f], (enum unit_file)f, &content, err);
-        if (r == 0)
-            push_file(out, buf_str(&name), &content);
-        buf_free(&name);
-        buf_free(&content);
+        int r = render_file(m, tmpl_dir, TEMPLATES[f], (enum unit_file)f, &name, out, err);
         if (r < 0)
             return r;
     }
@@ -146,13 +155,9 @@ static int render_companions(const struct unit_model *m, const char *tmpl_dir, s
     for (size_t i = 0; i < 2; i++) {
         if (comp[i].body->len == 0)
             continue;
-        struct buf name = {0}, content = {0};
+        struct buf name = {0};
         buf_printf(&name, "%s/%s.conf", comp[i].dir, m->service);
-        int r = render_one(m, tmpl_dir, comp[i].tmpl, UF_COUNT, &content, err);
-        if (r == 0)
-            push_file(out, buf_str(&name), &content);
-        buf_free(&name);
-        buf_free(&content);
+        int r = render_file(m, tmpl_dir, comp[i].tmpl, UF_COUNT, &name, out, err);
         if (r < 0)
             return r;
     }
