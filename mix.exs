@@ -18,8 +18,21 @@ defmodule Vigil.MixProject do
     ]
   end
 
+  # Keep in step with src/vigil.app.src, which rebar3 reads instead.
   def application do
-    [mod: {:vigil_app, []}, extra_applications: [:logger]]
+    [
+      mod: {:vigil_app, []},
+      registered: [:vigil_sup, :vigil_sender, :vigil_watchdog],
+      extra_applications: [:logger],
+      env: [
+        send_deadline: 10_000,
+        watchdog_fraction: 0.5,
+        health_checks: [],
+        watchdog_trigger_after: :infinity,
+        stopping_status: ~c"stopping",
+        sighup: :undefined
+      ]
+    ]
   end
 end
 

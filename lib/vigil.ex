@@ -24,6 +24,11 @@ defmodule Vigil do
   scheduler until delivered or until `config :vigil, send_deadline: ms` (default 10000) passes,
   and the calling process waits for the outcome; `STATUS` is latest-wins and the caller does
   not wait; watchdog pings are not retried.
+
+  Shutdown: `STOPPING=1`, with the status `config :vigil, stopping_status: "stopping"`, is
+  sent when the application controller begins to terminate, before any application stops:
+  on `System.stop/0`, `:init.stop/0` and SIGTERM. See `Vigil.Ready` and `Vigil.Status` for
+  the supervision tree.
   """
 
   @typedoc "An assignment name: an atom, a binary or a charlist of `[A-Z_][A-Z0-9_]*`."
@@ -58,7 +63,12 @@ defmodule Vigil do
   @doc """
   `EXTEND_TIMEOUT_USEC`: ask for `ms` more milliseconds before the manager's start, stop or
   watchdog timeout strikes, counted from now. Send it again before it runs out, e.g. between
-  the steps of a long migration at boot.
+  the steps of a long migration at boot:
+
+      for migration <- migrations do
+        :ok = Vigil.extend_timeout(60_000)
+        run(migration)
+      end
   """
   @spec extend_timeout(non_neg_integer()) :: :ok | error()
   defdelegate extend_timeout(ms), to: :vigil
@@ -79,9 +89,57 @@ defmodule Vigil do
   `:ping` sends `WATCHDOG=1` (not retried when the queue is full: the next ping follows);
   `:trigger` sends `WATCHDOG=trigger`, which makes the manager act as if the watchdog had
   expired.
+
+  `:enable` and `:disable` start and stop the automatic pings; both are idempotent (enabling
+  twice keeps one schedule). Pings run when enabled (the default), when a timeout is known
+  (`WATCHDOG_USEC` or `watchdog_timeout/1`) and when `WATCHDOG_PID` does not name another
+  process; enabling pings at once. Disabling does not tell the manager, which still acts when
+  the timeout passes without a ping.
+
+  Health checks run before every automatic ping; a failing one skips it:
+
+      config :vigil,
+        health_checks: [{MyApp.Health, :check, []}, {&MyApp.Repo.healthy?/0, 500}],
+        watchdog_trigger_after: 3
+
+  A check passes when it returns `:ok`, `true` or `{:ok, _}`; each runs in a process of its
+  own under its timeout (default 1000 ms), and a warning names the one that failed.
   """
-  @spec watchdog(:ping | :trigger) :: :ok | error()
+  @spec watchdog(:ping | :trigger | :enable | :disable) :: :ok | error()
   defdelegate watchdog(action), to: :vigil
+
+  @doc """
+  `WATCHDOG_USEC`: change the manager's watchdog timeout to `ms` milliseconds, then ping at
+  the configured fraction of it (`config :vigil, watchdog_fraction: 0.5`), counted from now.
+  """
+  @spec watchdog_timeout(pos_integer()) :: :ok | error()
+  defdelegate watchdog_timeout(ms), to: :vigil
+
+  @doc """
+  The watchdog's state and measurements since start: `:enabled`, `:active`, `:pid_mismatch`,
+  `:timeout` and `:interval` (ms), `:pings`, `:skipped`, `:send_errors`, `:last_ping_age`
+  (ms), `:lateness` (`:max`, `:p50`, `:p99` in µs), `:longest_check` (µs) and
+  `:recommended_watchdog_sec`, the smallest `WatchdogSec=` that leaves three times the worst
+  delay seen. Measure under production load, then write it into the unit with
+  `vigil-unit --watchdog-sec N`.
+  """
+  @spec watchdog_info() :: :vigil.watchdog_info()
+  defdelegate watchdog_info(), to: :vigil
+
+  @doc """
+  Reload with the manager told: `RELOADING=1` with `MONOTONIC_USEC`, then `reload` (a
+  function of no arguments or `{m, f, a}`) runs in the calling process, then `READY=1`.
+
+  `reload` fails when it returns `{:error, reason}` or raises; `READY=1` is then sent with
+  `ERRNO` and `STATUS=reload failed: …` (the service still runs its previous configuration),
+  and `{:error, {:reload_failed, reason}}` is returned.
+
+  With `config :vigil, sighup: {MyApp.Config, :reload, []}`, SIGHUP runs this, for
+  `ExecReload=/bin/kill -HUP $MAINPID` or `Type=notify-reload`.
+  """
+  @spec reload((() -> term()) | {module(), atom(), list()}) ::
+          :ok | {:error, {:reload_failed, term()}} | error()
+  defdelegate reload(reload), to: :vigil
 
   @doc """
   Send assignments as given, in one datagram, after checking every key and value; a key or

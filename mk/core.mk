@@ -132,3 +132,17 @@ bench-core: $(BUILD)/bench/notify_bench $(BUILD)/bench/vigil_bench.beam $(PRIV)/
 	$(Q)cd $(TOP) && rebar3 compile >/dev/null
 	$(Q)if [ "$$(id -u)" = 0 ]; then unshare --net env VIGIL_BENCH_QLEN=$(BENCH_QLEN) $(BENCH_ERL); \
 	else echo "not root: measuring with the host queue"; $(BENCH_ERL); fi
+
+# ---- watchdog bench: ping lateness idle and with every scheduler saturated ----
+
+BENCH_TARGETS += bench-watchdog
+.PHONY: bench-watchdog
+
+$(BUILD)/bench/vigil_watchdog_bench.beam: $(TOP)/bench/vigil_watchdog_bench.erl
+	@mkdir -p $(@D)
+	$(Q)erlc -o $(@D) $<
+
+bench-watchdog: $(BUILD)/bench/vigil_watchdog_bench.beam $(PRIV)/vigil_nif.so
+	$(Q)cd $(TOP) && rebar3 compile >/dev/null
+	$(Q)erl -noshell -pa $(TOP)/_build/default/lib/vigil/ebin -pa $(BUILD)/bench \
+		-eval 'vigil_watchdog_bench:main()'

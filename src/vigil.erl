@@ -19,15 +19,71 @@
 %% scheduler until delivered or until the `send_deadline' (milliseconds, default 10000) passes,
 %% and the calling process waits for the outcome; STATUS is latest-wins and the caller does not
 %% wait; watchdog pings are not retried.
+%%
+%% <h3>Watchdog</h3>
+%% When the manager sets `WATCHDOG_USEC' (`WatchdogSec=' in the unit) and `WATCHDOG_PID' is
+%% unset or names this BEAM, a process of the application sends WATCHDOG=1 at half the timeout
+%% (`watchdog_fraction', between 0 and 1), at high priority, for as long as the health checks
+%% pass. Application environment:
+%% <ul>
+%% <li>`health_checks': a list of `{M, F, A}', funs of no arguments, `{Check, TimeoutMs}' or
+%%     `#{check => Check, timeout => TimeoutMs, name => Name}'. A check passes when it returns
+%%     `ok', `true' or `{ok, _}'. All run at once, each in a process of its own, before every
+%%     ping; one that fails, raises or takes longer than its timeout (default 1000 ms) skips
+%%     that ping, and a warning names it (at most every 30 s per check).</li>
+%% <li>`watchdog_trigger_after': after this many skipped pings in a row, send
+%%     WATCHDOG=trigger so that the manager acts at once (default `infinity').</li>
+%% </ul>
+%% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
+%% for it; `vigil-unit --watchdog-sec N' writes it into the unit.
+%%
+%% <h3>Long boots</h3>
+%% With `Type=notify', the manager gives up when READY=1 has not come within
+%% `TimeoutStartSec='. Work of unknown length at boot (a migration) asks for more time as it
+%% goes; each {@link extend_timeout/1} counts from the moment it is sent:
+%% ```
+%% migrate(Steps) ->
+%%     lists:foreach(fun(Step) -> ok = vigil:extend_timeout(60000), Step() end, Steps).
+%% '''
+%%
+%% <h3>Stopping</h3>
+%% STOPPING=1, with the status line `stopping_status' (default "stopping"), is sent when the
+%% application_controller begins to terminate, before any application stops: on `init:stop/0'
+%% and on SIGTERM, which the BEAM turns into `init:stop/0'. vigil sets kernel's
+%% `shutdown_func' for this and calls the one set before it, if any. `init:restart/0' looks
+%% the same and sends it too.
+%%
+%% <h3>Reload</h3>
+%% {@link reload/1} wraps a reload in RELOADING=1 and READY=1. With `sighup' set to an
+%% `{M, F, A}' or a fun, SIGHUP runs `reload/1' with it, for `ExecReload=/bin/kill -HUP $MAINPID'
+%% or `Type=notify-reload'; `sighup => ignore' ignores the signal. Without it SIGHUP keeps the
+%% BEAM's own disposition, which ends the VM.
 -module(vigil).
 
 -export([ready/0, status/1, reloading/0, stopping/0, extend_timeout/1, errno/1, exit_status/1,
          mainpid/1, watchdog/1, notify/1, barrier/1, enabled/0]).
+-export([watchdog_timeout/1, watchdog_info/0, reload/1, ready_spec/0, ready_spec/1,
+         status_spec/1]).
 
 -type key() :: atom() | binary() | string().
 -type value() :: binary() | string() | integer().
 -type error() :: {error, inet:posix() | timeout | {invalid, key()}}.
--export_type([key/0, value/0, error/0]).
+-type reload_fun() :: fun(() -> term()) | {module(), atom(), [term()]}.
+-type watchdog_info() :: #{enabled := boolean(),
+                           active := boolean(),
+                           pid_mismatch := boolean(),
+                           timeout := pos_integer() | undefined,
+                           interval := pos_integer() | undefined,
+                           pings := non_neg_integer(),
+                           skipped := non_neg_integer(),
+                           send_errors := non_neg_integer(),
+                           last_ping_age := non_neg_integer() | undefined,
+                           lateness := #{max := non_neg_integer(), p50 := non_neg_integer(),
+                                         p99 := non_neg_integer()},
+                           longest_check := non_neg_integer(),
+                           recommended_watchdog_sec := pos_integer()}.
+-type child_options() :: #{atom() => term()} | [{atom(), term()}].
+-export_type([key/0, value/0, error/0, reload_fun/0, watchdog_info/0, child_options/0]).
 
 -define(STATE_CHANGES, [<<"READY">>, <<"RELOADING">>, <<"STOPPING">>, <<"ERRNO">>,
                         <<"EXIT_STATUS">>, <<"MAINPID">>, <<"EXTEND_TIMEOUT_USEC">>]).
@@ -91,13 +147,96 @@ mainpid(_) ->
 %% @doc `ping' sends WATCHDOG=1 (not retried when the queue is full: the next ping follows);
 %% `trigger' sends WATCHDOG=trigger, which makes the manager act as if the watchdog had
 %% expired (delivered like a state change).
--spec watchdog(ping | trigger) -> ok | error().
+%%
+%% `enable' and `disable' start and stop the automatic pings. Both are idempotent: enabling
+%% twice keeps one schedule. Pings run when enabled (the default at start), when a timeout is
+%% known (`WATCHDOG_USEC' or {@link watchdog_timeout/1}) and when `WATCHDOG_PID' does not name
+%% another process. Enabling sends a ping at once. Disabling does not tell the manager: it
+%% still acts when the timeout passes without a ping.
+-spec watchdog(ping | trigger | enable | disable) -> ok | error().
 watchdog(ping) ->
     vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]);
 watchdog(trigger) ->
     deliver([{<<"WATCHDOG">>, <<"trigger">>}]);
+watchdog(enable) ->
+    vigil_watchdog:enable();
+watchdog(disable) ->
+    vigil_watchdog:disable();
 watchdog(_) ->
     error(badarg).
+
+%% @doc WATCHDOG_USEC: change the manager's watchdog timeout to `Ms' milliseconds (delivered
+%% like a state change), then ping at the configured fraction of it, counted from now, as the
+%% manager restarts its timer when it reads the new value.
+-spec watchdog_timeout(pos_integer()) -> ok | error().
+watchdog_timeout(Ms) when is_integer(Ms), Ms > 0 ->
+    case deliver([{<<"WATCHDOG_USEC">>, Ms * 1000}]) of
+        ok -> vigil_watchdog:set_timeout(Ms * 1000);
+        Error -> Error
+    end;
+watchdog_timeout(_) ->
+    error(badarg).
+
+%% @doc The watchdog's state and what it has measured since the application started:
+%% <ul>
+%% <li>`enabled': the switch of {@link watchdog/1}; `active': pings are being sent;
+%%     `pid_mismatch': `WATCHDOG_PID' names another process, so no pings are sent;</li>
+%% <li>`timeout', `interval': the manager's timeout and the time between pings, in
+%%     milliseconds (`undefined' when no timeout is known);</li>
+%% <li>`pings' sent, pings `skipped' by health checks, `send_errors' (a ping the socket
+%%     refused), `last_ping_age' in milliseconds;</li>
+%% <li>`lateness': how late the ping timer fired, `max', `p50' and `p99' in microseconds;
+%%     `longest_check': the longest passing or failing health check, in microseconds;</li>
+%% <li>`recommended_watchdog_sec': the smallest `WatchdogSec=' that keeps three times the
+%%     worst delay seen before a ping (timer lateness plus the longest a round of health checks
+%%     may take, its timeout) inside the part of the timeout left after the interval. Measure
+%%     under production load, then write it into the unit with
+%%     `vigil-unit --watchdog-sec N'.</li>
+%% </ul>
+-spec watchdog_info() -> watchdog_info().
+watchdog_info() ->
+    vigil_watchdog:info().
+
+%% @doc Reload with the manager told: RELOADING=1 with MONOTONIC_USEC, then `Reload' (a fun
+%% of no arguments or `{M, F, A}') runs in the calling process, then READY=1.
+%%
+%% `Reload' fails when it returns `{error, Reason}' or raises; READY=1 is then sent together
+%% with ERRNO (from `Reason' when it is a POSIX error atom, else EINVAL) and
+%% `STATUS=reload failed: Reason', and `{error, {reload_failed, Reason}}' is returned (for an
+%% exception, `Reason' is `{Class, Reason}'). READY=1 is sent on failure too because the
+%% service still runs: without it the manager would hold `systemctl reload', and every job
+%% queued after it, until its timeout. Any other value is success. A notification error is
+%% returned when the reload itself succeeded.
+-spec reload(reload_fun()) -> ok | {error, {reload_failed, term()}} | error().
+reload(Reload) when is_function(Reload, 0) ->
+    do_reload(Reload);
+reload({M, F, A} = Reload) when is_atom(M), is_atom(F), is_list(A) ->
+    do_reload(Reload);
+reload(_) ->
+    error(badarg).
+
+%% @equiv ready_spec(#{})
+-spec ready_spec() -> supervisor:child_spec().
+ready_spec() ->
+    ready_spec(#{}).
+
+%% @doc A child spec that sends READY=1, and `STATUS=' the `status' option if given, when the
+%% supervisor reaches it, i.e. once the children before it have started. It is not a process:
+%% its start function sends and returns `ignore'. The supervisor keeps it, so a restart of the
+%% children before it (`rest_for_one', `one_for_all') sends READY=1 again, which the manager
+%% ignores from a running service, and brings back the status line. Options: `status',
+%% `id' (default `vigil_ready').
+-spec ready_spec(child_options()) -> supervisor:child_spec().
+ready_spec(Options) ->
+    vigil_ready:child_spec(Options).
+
+%% @doc A child spec for a process that sends `STATUS=' the `up' option when it starts and the
+%% `down' option when its supervisor stops it, before the children started before it stop
+%% (it traps exits). It is a gen_server and answers `sys' calls. Options: `up', `down',
+%% `id' (default `vigil_status').
+-spec status_spec(child_options()) -> supervisor:child_spec().
+status_spec(Options) ->
+    vigil_status:child_spec(Options).
 
 %% @doc Send assignments as given, in one datagram, after checking every key and value: a key
 %% or value the manager would read differently returns `{error, {invalid, Key}}' and nothing
@@ -131,11 +270,47 @@ enabled() ->
 
 %% ---- internals ----
 
-deliver(Pairs) ->
-    case vigil_nif:send(Pairs) of
-        {error, eagain} -> vigil_sender:deliver(Pairs);
-        Result -> Result
+do_reload(Reload) ->
+    Started = reloading(),
+    case run_reload(Reload) of
+        ok ->
+            first_error([Started, deliver([{<<"READY">>, <<"1">>}])]);
+        {error, Reason} ->
+            Status = io_lib:format("reload failed: ~0tP", [Reason, 20]),
+            _ = deliver([{<<"READY">>, <<"1">>}, {<<"ERRNO">>, errno_number(Reason)},
+                         {<<"STATUS">>, {text, unicode:characters_to_binary(Status)}}]),
+            {error, {reload_failed, Reason}}
     end.
+
+run_reload(Reload) ->
+    try call_reload(Reload) of
+        {error, Reason} -> {error, Reason};
+        _ -> ok
+    catch
+        Class:Reason -> {error, {Class, Reason}}
+    end.
+
+call_reload({M, F, A}) -> apply(M, F, A);
+call_reload(Fun) -> Fun().
+
+first_error(Results) ->
+    case [R || R <- Results, R =/= ok] of
+        [] -> ok;
+        [Error | _] -> Error
+    end.
+
+errno_number(eperm) -> 1;
+errno_number(enoent) -> 2;
+errno_number(eio) -> 5;
+errno_number(eacces) -> 13;
+errno_number(eexist) -> 17;
+errno_number(enospc) -> 28;
+errno_number(etimedout) -> 110;
+errno_number(econnrefused) -> 111;
+errno_number(_) -> 22.
+
+deliver(Pairs) ->
+    vigil_sender:send(Pairs).
 
 send_by_kind(Pairs) ->
     Keys = [key_binary(Key) || {Key, _} <- Pairs],

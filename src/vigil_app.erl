@@ -1,5 +1,6 @@
 %% @private
-%% @doc Reads the manager's address once and starts the sender.
+%% @doc Reads the manager's address once, starts the sender and the watchdog, and installs
+%% the shutdown and SIGHUP hooks (vigil_lifecycle).
 -module(vigil_app).
 -behaviour(application).
 
@@ -10,11 +11,17 @@
 -spec start(application:start_type(), term()) -> {ok, pid()} | {error, term()}.
 start(_Type, _Args) ->
     configure_nif(vigil_env:notify_socket_from(vigil_env:capture())),
-    vigil_sup:start_link().
+    case vigil_sup:start_link() of
+        {ok, Pid} ->
+            ok = vigil_lifecycle:install(),
+            {ok, Pid};
+        Error ->
+            Error
+    end.
 
 -spec stop(term()) -> ok.
 stop(_State) ->
-    ok.
+    vigil_lifecycle:uninstall().
 
 configure_nif(undefined) ->
     vigil_nif:reset();

@@ -18,7 +18,7 @@
 -module(vigil_sender).
 -behaviour(gen_server).
 
--export([start_link/0, deliver/1, latest_pending/0]).
+-export([start_link/0, send/1, deliver/1, latest_pending/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(MAX_BACKOFF, 20).
@@ -33,6 +33,14 @@
 -spec start_link() -> {ok, pid()} | {error, term()}.
 start_link() ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @doc Send a state change now, or retry it here if the manager's queue refuses it.
+-spec send(vigil_nif:pairs()) -> ok | {error, timeout | inet:posix() | {invalid, term()}}.
+send(Pairs) ->
+    case vigil_nif:send(Pairs) of
+        {error, eagain} -> deliver(Pairs);
+        Result -> Result
+    end.
 
 %% @doc Retry a refused state change until delivered or the deadline passes.
 -spec deliver(vigil_nif:pairs()) -> ok | {error, timeout | inet:posix() | {invalid, term()}}.
@@ -75,7 +83,7 @@ handle_info(_Other, State) ->
 %% ---- delivery ----
 
 deadline() ->
-    {ok, Ms} = application:get_env(vigil, send_deadline),
+    Ms = application:get_env(vigil, send_deadline, 10000),
     erlang:monotonic_time(millisecond) + Ms.
 
 expired(Deadline) ->

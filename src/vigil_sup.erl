@@ -11,4 +11,5 @@ start_link() ->
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
     Sender = #{id => vigil_sender, start => {vigil_sender, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Sender]}}.
+    Watchdog = #{id => vigil_watchdog, start => {vigil_watchdog, start_link, []}},
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Sender, Watchdog]}}.

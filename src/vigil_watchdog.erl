@@ -1,0 +1,348 @@
+%% @private
+%% @doc Pings the manager's watchdog while the node is healthy.
+%%
+%% Runs at high priority. Pings are sent from this process straight through the NIF. Ping
+%% deadlines are absolute (erlang:start_timer/4 with `{abs, true}' on the monotonic clock): the
+%% k-th ping is due at start + k * interval whatever happened before, so lateness does not add
+%% up, and every tick records how late it fired.
+%%
+%% Health checks run in processes of their own (spawn_monitor), all at once, each under its
+%% own timer; a check that hangs is killed when its time is up and never holds this process.
+%% The ping waits for the round: one failure, exception or timeout skips it.
+-module(vigil_watchdog).
+-behaviour(gen_server).
+
+-export([start_link/0, enable/0, disable/0, set_timeout/1, info/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+-export([report/1]).
+
+-include_lib("kernel/include/logger.hrl").
+
+-define(LOG_EVERY_MS, 30000).
+-define(DEFAULT_CHECK_TIMEOUT, 1000).
+%% The recommendation keeps the worst gap seen at a third of the part of the timeout that is
+%% left after the interval.
+-define(MARGIN, 3).
+
+-type check() :: {M :: module(), F :: atom(), A :: [term()]} | fun(() -> term()).
+-type check_spec() :: check() | {check(), pos_integer()}
+                    | #{check := check(), timeout => pos_integer(), name => term()}.
+-export_type([check/0, check_spec/0]).
+
+-record(check, {name :: binary(), run :: check(), timeout :: pos_integer()}).
+-record(running, {check :: #check{}, pid :: pid(), timer :: reference(), started :: integer()}).
+
+-record(state, {
+    enabled = true :: boolean(),
+    pid_ok = true :: boolean(),
+    timeout_us :: undefined | pos_integer(),
+    fraction = 0.5 :: float(),
+    checks = [] :: [#check{}],
+    trigger_after = infinity :: pos_integer() | infinity,
+    timer :: undefined | reference(),
+    deadline :: undefined | integer(),
+    round = #{} :: #{reference() => #running{}},
+    pings = 0 :: non_neg_integer(),
+    skipped = 0 :: non_neg_integer(),
+    send_errors = 0 :: non_neg_integer(),
+    last_ping :: undefined | integer(),
+    lateness = vigil_histogram:new() :: vigil_histogram:histogram(),
+    longest_check = 0 :: non_neg_integer(),
+    failures = 0 :: non_neg_integer(),
+    logged = #{} :: #{binary() => {integer(), non_neg_integer()}}
+}).
+
+-spec start_link() -> {ok, pid()} | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+-spec enable() -> ok.
+enable() -> gen_server:call(?MODULE, enable).
+
+-spec disable() -> ok.
+disable() -> gen_server:call(?MODULE, disable).
+
+%% The manager has been told the new timeout: ping on the new interval from now.
+-spec set_timeout(pos_integer()) -> ok.
+set_timeout(Usec) -> gen_server:call(?MODULE, {set_timeout, Usec}).
+
+-spec info() -> map().
+info() -> gen_server:call(?MODULE, info).
+
+%% ---- gen_server ----
+
+-spec init([]) -> {ok, #state{}}.
+init([]) ->
+    process_flag(priority, high),
+    State = #state{timeout_us = env_timeout(vigil_env:watchdog_usec()),
+                   pid_ok = pid_ok(vigil_env:watchdog_pid()),
+                   fraction = fraction(application:get_env(vigil, watchdog_fraction, 0.5)),
+                   checks = [normalize(C) || C <- application:get_env(vigil, health_checks, [])],
+                   trigger_after = application:get_env(vigil, watchdog_trigger_after, infinity)},
+    {ok, start_ticking(now_ms(), State)}.
+
+-spec handle_call(enable | disable | {set_timeout, pos_integer()} | info, gen_server:from(),
+                  #state{}) -> {reply, ok | map(), #state{}}.
+handle_call(enable, _From, #state{enabled = true} = State) ->
+    {reply, ok, State};
+handle_call(enable, _From, State) ->
+    {reply, ok, start_ticking(now_ms(), State#state{enabled = true})};
+handle_call(disable, _From, State) ->
+    {reply, ok, stop_ticking(State#state{enabled = false})};
+handle_call({set_timeout, Usec}, _From, State) ->
+    Stopped = stop_ticking(State#state{timeout_us = Usec}),
+    {reply, ok, start_ticking(now_ms() + interval_ms(Stopped), Stopped)};
+handle_call(info, _From, State) ->
+    {reply, info(State), State}.
+
+-spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+
+-spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({timeout, Timer, tick}, #state{timer = Timer} = State) ->
+    {noreply, tick(State)};
+handle_info({timeout, _Timer, {check_timeout, Ref}}, State) ->
+    {noreply, check_timed_out(Ref, State)};
+handle_info({'DOWN', Ref, process, _Pid, Result}, #state{round = Round} = State)
+  when is_map_key(Ref, Round) ->
+    {noreply, check_done(Ref, Result, State)};
+handle_info(_Stale, State) ->
+    {noreply, State}.
+
+-spec terminate(term(), #state{}) -> ok.
+terminate(_Reason, State) ->
+    _ = abort_round(State),
+    ok.
+
+%% ---- schedule ----
+
+active(#state{enabled = Enabled, pid_ok = PidOk, timeout_us = Timeout}) ->
+    Enabled andalso PidOk andalso Timeout =/= undefined.
+
+interval_ms(#state{timeout_us = undefined}) ->
+    undefined;
+interval_ms(#state{timeout_us = Timeout, fraction = Fraction}) ->
+    max(1, round(Timeout * Fraction / 1000)).
+
+start_ticking(Deadline, State) ->
+    case active(State) of
+        true -> schedule(Deadline, State);
+        false -> State
+    end.
+
+stop_ticking(#state{timer = Timer} = State) ->
+    _ = Timer =/= undefined andalso erlang:cancel_timer(Timer, [{async, true}, {info, false}]),
+    abort_round(State#state{timer = undefined, deadline = undefined}).
+
+schedule(Deadline, State) ->
+    Timer = erlang:start_timer(Deadline, self(), tick, [{abs, true}]),
+    State#state{timer = Timer, deadline = Deadline}.
+
+tick(#state{deadline = Deadline, lateness = Lateness} = State) ->
+    NowUs = erlang:monotonic_time(microsecond),
+    Late = max(0, NowUs - Deadline * 1000),
+    Interval = interval_ms(State),
+    %% Ticks missed altogether (a suspended VM) are skipped, keeping the grid.
+    Next = Deadline + Interval * (1 + max(0, NowUs div 1000 - Deadline) div Interval),
+    Scheduled = schedule(Next, State#state{lateness = vigil_histogram:add(Late, Lateness)}),
+    start_round(Scheduled).
+
+%% ---- health checks ----
+
+start_round(#state{checks = []} = State) ->
+    ping(State);
+start_round(#state{round = Round} = State) when map_size(Round) > 0 ->
+    skip(<<"health checks">>, <<"the previous round is still running">>, State);
+start_round(#state{checks = Checks} = State) ->
+    State#state{round = maps:from_list([spawn_check(C) || C <- Checks])}.
+
+spawn_check(#check{run = Run, timeout = Timeout} = Check) ->
+    {Pid, Ref} = spawn_monitor(?MODULE, report, [Run]),
+    Timer = erlang:start_timer(Timeout, self(), {check_timeout, Ref}),
+    {Ref, #running{check = Check, pid = Pid, timer = Timer,
+                   started = erlang:monotonic_time(microsecond)}}.
+
+%% The outcome travels as the exit reason of the check's process, in the 'DOWN' message.
+-spec report(check()) -> no_return().
+report(Run) ->
+    exit(try call(Run) of
+             Result -> {vigil_check, Result}
+         catch
+             Class:Reason -> {vigil_check, {raised, Class, Reason}}
+         end).
+
+call({M, F, A}) -> apply(M, F, A);
+call(Fun) -> Fun().
+
+check_done(Ref, Result, #state{round = Round, longest_check = Longest} = State) ->
+    #running{check = Check, timer = Timer, started = Started} = maps:get(Ref, Round),
+    _ = erlang:cancel_timer(Timer, [{async, true}, {info, false}]),
+    Took = erlang:monotonic_time(microsecond) - Started,
+    Rest = State#state{round = maps:remove(Ref, Round), longest_check = max(Longest, Took)},
+    case passed(Result) of
+        true when map_size(Rest#state.round) =:= 0 -> ping(Rest);
+        true -> Rest;
+        {false, Why} -> skip(Check#check.name, Why, abort_round(Rest))
+    end.
+
+check_timed_out(Ref, #state{round = Round} = State) ->
+    case maps:find(Ref, Round) of
+        {ok, #running{check = Check, pid = Pid}} ->
+            exit(Pid, kill),
+            erlang:demonitor(Ref, [flush]),
+            Rest = State#state{round = maps:remove(Ref, Round)},
+            Why = io_lib:format("no answer within ~b ms", [Check#check.timeout]),
+            skip(Check#check.name, Why, abort_round(Rest));
+        error ->
+            State
+    end.
+
+passed({vigil_check, ok}) -> true;
+passed({vigil_check, true}) -> true;
+passed({vigil_check, {ok, _}}) -> true;
+passed({vigil_check, {raised, Class, Reason}}) ->
+    {false, io_lib:format("raised ~p:~0tP", [Class, Reason, 12])};
+passed({vigil_check, Other}) ->
+    {false, io_lib:format("returned ~0tP", [Other, 12])};
+passed(Exit) ->
+    {false, io_lib:format("exited: ~0tP", [Exit, 12])}.
+
+abort_round(#state{round = Round} = State) ->
+    maps:foreach(fun(Ref, #running{pid = Pid, timer = Timer}) ->
+                         exit(Pid, kill),
+                         erlang:demonitor(Ref, [flush]),
+                         erlang:cancel_timer(Timer, [{async, true}, {info, false}])
+                 end, Round),
+    State#state{round = #{}}.
+
+%% ---- outcomes ----
+
+ping(#state{pings = Pings, send_errors = Errors, failures = Failures} = State) ->
+    log_recovery(Failures),
+    Passed = State#state{failures = 0, logged = #{}},
+    case vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]) of
+        ok -> Passed#state{pings = Pings + 1, last_ping = now_ms()};
+        {error, _} -> Passed#state{send_errors = Errors + 1}
+    end.
+
+log_recovery(0) ->
+    ok;
+log_recovery(Failures) ->
+    ?LOG_NOTICE("vigil: health checks pass again after ~b skipped watchdog pings", [Failures]).
+
+skip(Name, Why, #state{skipped = Skipped, failures = Failures} = State) ->
+    Logged = log_skip(Name, Why, Failures + 1, State#state.logged),
+    maybe_trigger(State#state{skipped = Skipped + 1, failures = Failures + 1, logged = Logged}).
+
+%% The first failure of a check is logged at once, then once per ?LOG_EVERY_MS at most.
+log_skip(Name, Why, Consecutive, Logged) ->
+    Now = now_ms(),
+    case maps:get(Name, Logged, undefined) of
+        {Last, Suppressed} when Now - Last < ?LOG_EVERY_MS ->
+            Logged#{Name => {Last, Suppressed + 1}};
+        Previous ->
+            Suppressed = case Previous of undefined -> 0; {_, N} -> N end,
+            ?LOG_WARNING("vigil: health check ~ts failed: ~ts; watchdog ping skipped "
+                         "(~b in a row, ~b similar messages suppressed)",
+                         [Name, Why, Consecutive, Suppressed]),
+            Logged#{Name => {Now, 0}}
+    end.
+
+maybe_trigger(#state{trigger_after = After, failures = After} = State) when is_integer(After) ->
+    ?LOG_ERROR("vigil: ~b watchdog pings skipped in a row; sending WATCHDOG=trigger", [After]),
+    %% Delivery may wait for the manager's queue: not in this process.
+    _ = spawn(fun() -> vigil:watchdog(trigger) end),
+    State;
+maybe_trigger(State) ->
+    State.
+
+%% ---- info ----
+
+info(#state{lateness = Lateness} = State) ->
+    #{enabled => State#state.enabled,
+      active => active(State),
+      pid_mismatch => not State#state.pid_ok,
+      timeout => timeout_ms(State#state.timeout_us),
+      interval => interval_ms(State),
+      pings => State#state.pings,
+      skipped => State#state.skipped,
+      send_errors => State#state.send_errors,
+      last_ping_age => age(State#state.last_ping),
+      lateness => #{max => vigil_histogram:max(Lateness),
+                    p50 => vigil_histogram:percentile(50, Lateness),
+                    p99 => vigil_histogram:percentile(99, Lateness)},
+      longest_check => State#state.longest_check,
+      recommended_watchdog_sec => recommended_sec(State)}.
+
+timeout_ms(undefined) -> undefined;
+timeout_ms(Usec) -> Usec div 1000.
+
+age(undefined) -> undefined;
+age(Last) -> now_ms() - Last.
+
+%% WatchdogSec= such that the interval plus ?MARGIN times the worst delay seen before a ping
+%% (timer lateness plus the longest a passing round of checks may take) still fits.
+recommended_sec(#state{lateness = Lateness, checks = Checks, longest_check = Longest,
+                       fraction = Fraction}) ->
+    CheckBound = lists:max([Longest | [T * 1000 || #check{timeout = T} <- Checks]]),
+    Worst = vigil_histogram:max(Lateness) + CheckBound,
+    max(1, ceil(?MARGIN * Worst / (1 - Fraction) / 1000000)).
+
+%% ---- configuration ----
+
+now_ms() ->
+    erlang:monotonic_time(millisecond).
+
+env_timeout(undefined) ->
+    undefined;
+env_timeout(Value) ->
+    try binary_to_integer(Value) of
+        Usec when Usec > 0 -> Usec;
+        _ -> undefined
+    catch
+        error:badarg ->
+            ?LOG_WARNING("vigil: WATCHDOG_USEC=~ts is not a number of microseconds; "
+                         "no watchdog pings are sent", [Value]),
+            undefined
+    end.
+
+pid_ok(undefined) ->
+    true;
+pid_ok(Value) ->
+    Own = list_to_binary(os:getpid()),
+    case Value =:= Own of
+        true ->
+            true;
+        false ->
+            ?LOG_ERROR("vigil: the manager watches OS process ~ts (WATCHDOG_PID), but this BEAM "
+                       "is OS process ~ts: no watchdog pings are sent. A start script that "
+                       "does not exec into the BEAM causes this.", [Value, Own]),
+            false
+    end.
+
+fraction(F) when is_number(F), F > 0, F < 1 -> float(F);
+fraction(F) -> error({badarg, {watchdog_fraction, F}}).
+
+normalize(#{check := Run} = Spec) ->
+    #check{run = check_fun(Run),
+           timeout = check_timeout(maps:get(timeout, Spec, ?DEFAULT_CHECK_TIMEOUT)),
+           name = name(maps:get(name, Spec, Run))};
+normalize({Run, Timeout}) ->
+    normalize(#{check => Run, timeout => Timeout});
+normalize(Run) ->
+    normalize(#{check => Run}).
+
+check_fun({M, F, A} = MFA) when is_atom(M), is_atom(F), is_list(A) -> MFA;
+check_fun(Fun) when is_function(Fun, 0) -> Fun;
+check_fun(Other) -> error({badarg, {health_check, Other}}).
+
+check_timeout(T) when is_integer(T), T > 0 -> T;
+check_timeout(T) -> error({badarg, {health_check_timeout, T}}).
+
+name({M, F, A}) ->
+    iolist_to_binary(io_lib:format("~ts:~ts/~b", [M, F, length(A)]));
+name(Name) when is_binary(Name) ->
+    Name;
+name(Other) ->
+    iolist_to_binary(io_lib:format("~tp", [Other])).
