@@ -17,6 +17,7 @@ static const struct {
     unsigned since;
 } SINCE[] = {
     {"Type=exec", 240},
+    {"Type=notify-reload", 253},
     {"AmbientCapabilities", 229},
     {"StartLimitIntervalSec", 230},
     {"MemoryDenyWriteExecute", 231},
@@ -779,15 +780,15 @@ static void start_limit(struct ctx *c)
 static int check_choices(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    static const char *const types[] = {"notify", "exec", NULL},
-                             *const profiles[] = {"strict", "standard", "off", NULL},
-                             *const restarts[] = {"no",          "on-success",  "on-failure",
-                                                  "on-abnormal", "on-watchdog", "on-abort",
-                                                  "always",      NULL},
-                             *const methods[] = {"systemctl", "systemd_flag", "touch", NULL},
-                             *const dumps[] = {"off", "state", NULL},
-                             *const dists[] = {"none", "epmd_socket", "fixed_ports", NULL},
-                             *const preserve[] = {"no", "yes", "restart", NULL};
+    static const char
+        *const types[] = {"notify", "exec", NULL},
+               *const profiles[] = {"strict", "standard", "off", NULL},
+               *const restarts[] = {"no",          "on-success", "on-failure", "on-abnormal",
+                                    "on-watchdog", "on-abort",   "always",     NULL},
+               *const methods[] = {"systemctl", "systemd_flag", "touch", NULL},
+               *const reloads[] = {"none", "sighup", NULL}, *const dumps[] = {"off", "state", NULL},
+               *const dists[] = {"none", "epmd_socket", "fixed_ports", NULL},
+               *const preserve[] = {"no", "yes", "restart", NULL};
     const struct {
         const char *key, *value;
         const char *const *set;
@@ -795,6 +796,7 @@ static int check_choices(struct ctx *c)
                   {"hardening", o->hardening, profiles},
                   {"restart", o->restart, restarts},
                   {"restart_method", o->restart_method, methods},
+                  {"reload", o->reload, reloads},
                   {"crash_dump", o->crash_dump, dumps},
                   {"distribution", o->distribution, dists},
                   {"runtime_directory_preserve", o->runtime_directory_preserve, preserve}};
@@ -825,17 +827,34 @@ static int check_combinations(struct ctx *c)
         return fail(c, "dist_port_max", v, "is not a port at or above dist_port_min");
     if (o->umask[0] != '0' || strlen(o->umask) != 4 || strspn(o->umask, "01234567") != 4)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
+    if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
+        return fail(c, "reload", o->reload, "needs service_type = notify to report the reload");
     if (o->cookie_file[0] != '\0' && path_problem(o->cookie_file) != NULL)
         return fail(c, "cookie_file", o->cookie_file, path_problem(o->cookie_file));
     return 0;
+}
+
+/* systemctl reload as SIGHUP, answered by RELOADING=1 ... READY=1 from the app: from 253 the
+ * manager sends the signal itself and waits (Type=notify-reload); before, ExecReload= sends it
+ * and the notifications still mark the reload. */
+static const char *build_reload(struct ctx *c)
+{
+    if (strcmp(c->o->reload, "sighup") != 0)
+        return "notify";
+    if (c->m->systemd_version >= 253)
+        return "notify-reload";
+    add(c, UF_SERVICE, SEC_SERVICE, "ExecReload", "/bin/kill -HUP $MAINPID",
+        "reload = sighup; Type=notify-reload needs systemd 253");
+    return "notify";
 }
 
 static void build_process(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
     bool notify = strcmp(o->service_type, "notify") == 0;
+    const char *type = notify ? build_reload(c) : o->service_type;
     add(c, UF_SERVICE, SEC_SERVICE, "Type",
-        notify || c->m->systemd_version >= 240 ? o->service_type : "simple", "service_type");
+        notify || c->m->systemd_version >= 240 ? type : "simple", "service_type");
     if (notify) {
         add(c, UF_SERVICE, SEC_SERVICE, "NotifyAccess", "main",
             "only the BEAM, which the start script execs into, may notify");

@@ -17,6 +17,7 @@ static const struct gen_opts DEFAULTS = {
     .hardening = "strict",
     .restart = "on-failure",
     .restart_method = "systemctl",
+    .reload = "none",
     .crash_dump = "off",
     .distribution = "none",
     .cookie_file = "",
@@ -63,6 +64,9 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"hardening", OPT_STR, O(hardening), "hardening profile: strict, standard or off"},
     {"restart", OPT_STR, O(restart), "Restart="},
     {"restart_method", OPT_STR, O(restart_method), "systemctl, systemd_flag or touch"},
+    {"reload", OPT_STR, O(reload),
+     "systemctl reload: none, or sighup (Type=notify-reload from systemd 253, else "
+     "ExecReload= sending SIGHUP; the app sets config :vigil, sighup)"},
     {"crash_dump", OPT_STR, O(crash_dump), "BEAM crash dumps: off or state (into the state dir)"},
     {"distribution", OPT_STR, O(distribution), "none, epmd_socket or fixed_ports"},
     {"cookie_file", OPT_STR, O(cookie_file), "cookie file loaded with LoadCredential="},

@@ -45,4 +45,15 @@ if "$BIN" --templates "$tmp/tpl" --print --app-name foo 2>"$tmp/err"; then
     fail "unknown placeholder accepted"
 fi
 grep -q 'unknown placeholder {{nope}}' "$tmp/err" || fail "placeholder error"
+# systemctl reload as SIGHUP: the manager sends it itself from 253, ExecReload= before.
+"$BIN" --templates "$T" --print --app-name foo --reload sighup --systemd-version 254 >"$tmp/print"
+grep -qx 'Type=notify-reload' "$tmp/print" || fail "reload = sighup on 254 is not notify-reload"
+! grep -q '^ExecReload=' "$tmp/print" || fail "ExecReload= next to notify-reload"
+"$BIN" --templates "$T" --print --app-name foo --reload sighup >"$tmp/print"
+grep -qx 'Type=notify' "$tmp/print" || fail "reload = sighup on 252 changed Type="
+grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$tmp/print" || fail "reload = sighup on 252"
+if "$BIN" --templates "$T" --print --app-name foo --reload sighup --service-type exec 2>"$tmp/err"; then
+    fail "reload = sighup accepted without notify"
+fi
+grep -q 'reload: value "sighup" needs service_type = notify' "$tmp/err" || fail "reload error"
 echo "cli_test: ok"
