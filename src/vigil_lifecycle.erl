@@ -9,7 +9,9 @@
 %% vigil, which the user's applications depend on, stops last and can still deliver it.
 %% The function stays set when vigil is stopped alone (the application_controller cannot be
 %% asked to change its environment while it waits for an application to stop); it then sends
-%% nothing and only calls the previous one.
+%% nothing and only calls the previous one. Watchdog pings end with STOPPING=1: the manager
+%% stops its watchdog when the stop begins, but a later WATCHDOG=1 arms it again, and a drain
+%% longer than WatchdogSec= would then end in SIGABRT instead of under TimeoutStopSec=.
 %%
 %% SIGHUP: with `sighup' in the application environment, a handler added to erl_signal_server
 %% runs vigil:reload/1 in a process of its own, one reload at a time (a SIGHUP that arrives
@@ -44,6 +46,7 @@ shutdown(Reason) ->
             undefined ->
                 ok;
             _ ->
+                _ = (catch vigil_watchdog:disable()),
                 Status = stopping_status(Reason),
                 vigil_sender:send([{<<"STOPPING">>, <<"1">>}, {<<"STATUS">>, {text, Status}}])
         end,

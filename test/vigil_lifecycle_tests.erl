@@ -20,6 +20,7 @@ start(_Type, _Args) ->
     supervisor:start_link(?MODULE, demo).
 
 stop(_State) ->
+    timer:sleep(application:get_env(vigil_demo, drain_ms, 0)),
     ok = vigil:notify([{"X_DEMO_STOPPED", "1"}]).
 
 init(demo) ->
@@ -39,14 +40,19 @@ peer_reload() ->
 %% ---- helpers ----
 
 start_peer(R, VigilEnv) ->
+    start_peer(R, VigilEnv, [], []).
+
+start_peer(R, VigilEnv, OsEnv, DemoEnv) ->
     Paths = lists:usort([filename:dirname(code:which(M)) || M <- [vigil, ?MODULE]]),
     {ok, Peer, _Node} =
         peer:start(#{connection => standard_io,
                      args => lists:append([["-pa", P] || P <- Paths]),
-                     env => [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))}]}),
+                     env => [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))}
+                             | OsEnv]}),
     ok = peer:call(Peer, application, load, [vigil]),
     [ok = peer:call(Peer, application, set_env, [vigil, K, V]) || {K, V} <- VigilEnv],
     ok = peer:call(Peer, application, load, [demo_app()]),
+    [ok = peer:call(Peer, application, set_env, [vigil_demo, K, V]) || {K, V} <- DemoEnv],
     {ok, _} = peer:call(Peer, application, ensure_all_started, [vigil_demo]),
     Peer.
 
@@ -61,7 +67,7 @@ collect(R, Ref, Acc) ->
             collect(R, Ref, [Datagram | Acc]);
         {error, timeout} ->
             receive
-                {'DOWN', Ref, process, _, _} -> lists:reverse(Acc)
+                {'DOWN', Ref, process, _, _} -> lists:reverse(Acc) ++ vigil_test_receiver:recv_all(R)
             after 5000 ->
                 error({peer_still_running, lists:reverse(Acc)})
             end
@@ -106,6 +112,29 @@ sigterm_order_test_() ->
                           end || D <- expected_lifecycle()],
               ?assertEqual(Expected, datagrams_until_down(R, Peer))
       end).
+
+%% A ping after STOPPING=1 would arm the manager's watchdog again during the drain, and a drain
+%% longer than WatchdogSec= would end in SIGABRT.
+no_watchdog_ping_after_stopping_test_() ->
+    with_receiver(
+      "no watchdog ping after STOPPING, however long the drain",
+      fun(R) ->
+              Peer = start_peer(R, [], [{"WATCHDOG_USEC", "100000"}], [{drain_ms, 400}]),
+              ?assertEqual({ok, <<"WATCHDOG=1">>}, first_ping(R, 20)),
+              ok = peer:call(Peer, init, stop, []),
+              Datagrams = datagrams_until_down(R, Peer),
+              AfterStopping = lists:dropwhile(fun(D) -> binary:match(D, <<"STOPPING=1">>) =:= nomatch
+                                              end, Datagrams),
+              ?assertEqual([<<"STOPPING=1\nSTATUS=stopping">>, <<"STATUS=draining">>,
+                            <<"X_DEMO_STOPPED=1">>], AfterStopping)
+      end).
+
+first_ping(_R, 0) -> no_ping;
+first_ping(R, N) ->
+    case recv(R, 1000) of
+        {ok, <<"WATCHDOG=1">>} = Ping -> Ping;
+        _ -> first_ping(R, N - 1)
+    end.
 
 %% A shutdown_func set before vigil's is still called, after STOPPING.
 previous_shutdown_func_test_() ->
