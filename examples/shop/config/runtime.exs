@@ -1,0 +1,13 @@
+import Config
+
+int = fn name, default -> String.to_integer(System.get_env(name, default)) end
+yes = fn name, default -> System.get_env(name, default) in ~w(1 yes true) end
+
+config :shop,
+  port: int.("SHOP_PORT", "4000"),
+  ready_delay_ms: int.("SHOP_READY_DELAY_MS", "0"),
+  boot_ms: int.("SHOP_BOOT_MS", "0"),
+  boot_extend: yes.("SHOP_BOOT_EXTEND", "yes"),
+  inject: yes.("SHOP_INJECT", "no"),
+  drain_ms: int.("SHOP_DRAIN_MS", "5000"),
+  reload_ms: int.("SHOP_RELOAD_MS", "0")

@@ -1,0 +1,23 @@
+defmodule Shop.Application do
+  @moduledoc false
+  use Application
+
+  @impl Application
+  def start(_type, _args) do
+    port = Application.fetch_env!(:shop, :port)
+
+    children = [
+      # A long boot (migrations): asks systemd for more time before each step.
+      Shop.Migrations,
+      {Shop.Listener, port: port},
+      # Caches that must be warm before the service counts as ready.
+      Shop.Warmup,
+      # "serving" while the tree is up, "draining" before the children above stop.
+      {Vigil.Status, up: "serving on :#{port}", down: "draining"},
+      # READY=1 once everything above has started.
+      {Vigil.Ready, status: "serving on :#{port}"}
+    ]
+
+    Supervisor.start_link(children, strategy: :one_for_one, name: Shop.Supervisor)
+  end
+end

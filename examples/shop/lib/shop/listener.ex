@@ -1,0 +1,104 @@
+defmodule Shop.Listener do
+  @moduledoc """
+  A line protocol on TCP, one command per line:
+
+    * `ping` → `pong`
+    * `echo TEXT` → `TEXT`
+    * `generation` → how many reloads this node has done
+    * `wedge` → `wedged`; from now on the health check fails (see `Shop.Health`)
+
+  On shutdown it stops accepting, then lets open connections finish for at most
+  `SHOP_DRAIN_MS` before closing them.
+  """
+  use GenServer
+  require Logger
+
+  @doc false
+  def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)
+
+  @impl GenServer
+  def init(opts) do
+    Process.flag(:trap_exit, true)
+    port = Keyword.fetch!(opts, :port)
+    tcp = [:binary, packet: :line, active: false, reuseaddr: true]
+
+    case :gen_tcp.listen(port, tcp) do
+      {:ok, socket} ->
+        me = self()
+        acceptor = spawn_link(fn -> accept(socket, me) end)
+        Logger.info("listening on :#{port}")
+        {:ok, %{socket: socket, acceptor: acceptor, conns: MapSet.new()}}
+
+      {:error, reason} ->
+        {:stop, {:listen, port, reason}}
+    end
+  end
+
+  @impl GenServer
+  def handle_call(:new_conn, _from, state) do
+    pid = spawn_link(fn -> receive(do: ({:go, socket} -> serve(socket))) end)
+    {:reply, pid, %{state | conns: MapSet.put(state.conns, pid)}}
+  end
+
+  @impl GenServer
+  def handle_info({:EXIT, pid, _reason}, state) do
+    {:noreply, %{state | conns: MapSet.delete(state.conns, pid)}}
+  end
+
+  @impl GenServer
+  def terminate(_reason, state) do
+    :gen_tcp.close(state.socket)
+    deadline = System.monotonic_time(:millisecond) + Application.fetch_env!(:shop, :drain_ms)
+    left = drain(state.conns, deadline)
+    Logger.info("drained; #{MapSet.size(left)} connection(s) closed unfinished")
+  end
+
+  defp drain(conns, deadline) do
+    wait = deadline - System.monotonic_time(:millisecond)
+
+    if MapSet.size(conns) == 0 or wait <= 0 do
+      conns
+    else
+      receive do
+        {:EXIT, pid, _} -> drain(MapSet.delete(conns, pid), deadline)
+      after
+        wait -> conns
+      end
+    end
+  end
+
+  defp accept(socket, listener) do
+    case :gen_tcp.accept(socket) do
+      {:ok, conn} ->
+        pid = GenServer.call(listener, :new_conn)
+        :ok = :gen_tcp.controlling_process(conn, pid)
+        send(pid, {:go, conn})
+        accept(socket, listener)
+
+      {:error, :closed} ->
+        :ok
+    end
+  end
+
+  defp serve(socket) do
+    case :gen_tcp.recv(socket, 0) do
+      {:ok, line} ->
+        :gen_tcp.send(socket, [reply(String.trim_trailing(line)), ?\n])
+        serve(socket)
+
+      {:error, _closed} ->
+        :gen_tcp.close(socket)
+    end
+  end
+
+  defp reply("ping"), do: "pong"
+  defp reply("echo " <> text), do: text
+  defp reply("generation"), do: Integer.to_string(Shop.Reload.generation())
+
+  defp reply("wedge") do
+    Shop.Health.wedge()
+    "wedged"
+  end
+
+  defp reply(other), do: "unknown command: " <> other
+end
