@@ -3,27 +3,7 @@ defmodule Vigil.SupervisionTest do
   # The application is restarted with the receiver's address: tests must not run concurrently.
   use ExUnit.Case, async: false
 
-  defmodule Receiver do
-    @moduledoc false
-    # A real AF_UNIX datagram socket standing in for the manager.
-
-    def open do
-      name = "vigil-exunit-#{System.pid()}-#{System.unique_integer([:positive])}"
-      dir = Path.join(System.tmp_dir!(), name)
-      File.mkdir_p!(dir)
-      path = Path.join(dir, "notify")
-      {:ok, socket} = :socket.open(:local, :dgram, :default)
-      :ok = :socket.bind(socket, %{family: :local, path: path})
-      %{socket: socket, dir: dir, path: path}
-    end
-
-    def recv(%{socket: socket}, timeout \\ 1000), do: :socket.recv(socket, 0, timeout)
-
-    def close(%{socket: socket, dir: dir}) do
-      :socket.close(socket)
-      File.rm_rf!(dir)
-    end
-  end
+  alias Vigil.TestReceiver, as: Receiver
 
   defmodule Worker do
     @moduledoc false
@@ -32,21 +12,13 @@ defmodule Vigil.SupervisionTest do
     def start_link(_), do: Agent.start_link(fn -> :ok end)
   end
 
-  defp restart_vigil(env) do
-    Logger.configure(level: :warning)
-    Application.stop(:vigil)
-    :persistent_term.erase({:vigil, :env})
-    for {k, v} <- env, do: if(v, do: System.put_env(k, v), else: System.delete_env(k))
-    :ok = Application.start(:vigil)
-  end
-
   setup do
     receiver = Receiver.open()
-    restart_vigil([{"NOTIFY_SOCKET", receiver.path}, {"WATCHDOG_USEC", nil}])
+    Receiver.restart_vigil([{"NOTIFY_SOCKET", receiver.path}, {"WATCHDOG_USEC", nil}])
 
     on_exit(fn ->
       Receiver.close(receiver)
-      restart_vigil([{"NOTIFY_SOCKET", nil}, {"WATCHDOG_USEC", nil}])
+      Receiver.restart_vigil([{"NOTIFY_SOCKET", nil}, {"WATCHDOG_USEC", nil}])
     end)
 
     %{receiver: receiver}

@@ -2,48 +2,16 @@ defmodule VigilTest do
   # The application is restarted with a receiver's address: tests must not run concurrently.
   use ExUnit.Case, async: false
 
-  defmodule Receiver do
-    @moduledoc false
-    # A real AF_UNIX datagram socket standing in for the manager.
-
-    def open do
-      dir =
-        Path.join(
-          System.tmp_dir!(),
-          "vigil-exunit-#{System.pid()}-#{System.unique_integer([:positive])}"
-        )
-
-      File.mkdir_p!(dir)
-      path = Path.join(dir, "notify")
-      {:ok, socket} = :socket.open(:local, :dgram, :default)
-      :ok = :socket.bind(socket, %{family: :local, path: path})
-      %{socket: socket, dir: dir, path: path}
-    end
-
-    def recv(%{socket: socket}, timeout \\ 1000), do: :socket.recv(socket, 0, timeout)
-
-    def close(%{socket: socket, dir: dir}) do
-      :socket.close(socket)
-      File.rm_rf!(dir)
-    end
-  end
-
-  defp restart_vigil(env) do
-    :logger.set_primary_config(:level, :warning)
-    Application.stop(:vigil)
-    :persistent_term.erase({:vigil, :env})
-    for {k, v} <- env, do: if(v, do: System.put_env(k, v), else: System.delete_env(k))
-    :ok = Application.start(:vigil)
-  end
+  alias Vigil.TestReceiver, as: Receiver
 
   describe "under a manager" do
     setup do
       receiver = Receiver.open()
-      restart_vigil([{"NOTIFY_SOCKET", receiver.path}])
+      Receiver.restart_vigil([{"NOTIFY_SOCKET", receiver.path}])
 
       on_exit(fn ->
         Receiver.close(receiver)
-        restart_vigil([{"NOTIFY_SOCKET", nil}])
+        Receiver.restart_vigil([{"NOTIFY_SOCKET", nil}])
       end)
 
       %{receiver: receiver}
@@ -96,7 +64,7 @@ defmodule VigilTest do
 
   describe "without a manager" do
     setup do
-      restart_vigil([{"NOTIFY_SOCKET", nil}])
+      Receiver.restart_vigil([{"NOTIFY_SOCKET", nil}])
     end
 
     test "every call returns :ok and sends nothing" do

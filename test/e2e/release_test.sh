@@ -11,23 +11,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=shop.sh
 . "$HERE/shop.sh"
 
-passed=0
-failed=0
-
-pass() {
-    passed=$((passed + 1))
-    echo "ok   $1"
-}
-
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1${2:+: $2}"
-}
-
-# check NAME EXPECTED ACTUAL
-check() {
-    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
-}
+# shellcheck source=assert.sh
+. "$HERE/assert.sh"
 
 # check_grep NAME PATTERN TEXT: TEXT has a line matching the extended regular expression.
 check_grep() {
@@ -40,12 +25,6 @@ check_grep() {
 check_no_grep() {
     local line
     if line=$(grep -m1 -E -- "$2" <<<"$3"); then fail "$1" "$line"; else pass "$1"; fi
-}
-
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
 }
 
 prop() {
