@@ -340,8 +340,14 @@ check_fun(Other) -> error({badarg, {health_check, Other}}).
 check_timeout(T) when is_integer(T), T > 0 -> T;
 check_timeout(T) -> error({badarg, {health_check_timeout, T}}).
 
+%% In the notation of the check's language: Shop.Health.check/0 for an Elixir module.
 name({M, F, A}) ->
-    iolist_to_binary(io_lib:format("~ts:~ts/~b", [M, F, length(A)]));
+    case atom_to_binary(M) of
+        <<"Elixir.", Module/binary>> ->
+            iolist_to_binary(io_lib:format("~ts.~ts/~b", [Module, F, length(A)]));
+        _ ->
+            iolist_to_binary(io_lib:format("~ts:~ts/~b", [M, F, length(A)]))
+    end;
 name(Name) when is_binary(Name) ->
     Name;
 name(Other) ->
