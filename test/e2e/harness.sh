@@ -216,6 +216,17 @@ e2e_prop() {
     e2e_exec systemctl show --property="${2:?usage: e2e_prop UNIT PROPERTY}" --value -- "$1"
 }
 
+# e2e_wait_prop UNIT PROPERTY VALUE SECONDS: polls until the property has that value; returns 1
+# when it still has not after SECONDS.
+e2e_wait_prop() {
+    local deadline=$((SECONDS + $4))
+    while [ "$SECONDS" -le "$deadline" ]; do
+        [ "$(e2e_prop "$1" "$2")" != "$3" ] || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # Powers the container off (SIGTERM makes nspawn ask PID 1 for an orderly shutdown), kills it if
 # that takes too long, then checks that none of its processes, mounts or cgroups is left.
 e2e_stop() {

@@ -15,16 +15,6 @@ prop() {
     e2e_prop "$@"
 }
 
-# Polls until unit $1's property $2 is $3, for at most $4 seconds.
-wait_prop() {
-    local deadline=$((SECONDS + $4))
-    while [ "$SECONDS" -le "$deadline" ]; do
-        [ "$(prop "$1" "$2")" != "$3" ] || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # What a host observer sees, independently of the harness's own checks.
 host_leftovers() {
     find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'vigil-e2e.*' 2>/dev/null
@@ -132,10 +122,10 @@ check "show after start" "ActiveState=active NRestarts=0 StatusText=serving" \
 # Without pings the watchdog fires, systemd kills and restarts; NRestarts is read while the unit
 # is loaded (it resets when the unit is garbage-collected).
 e2e_exec systemctl start notify-test
-if wait_prop notify-test NRestarts 1 10; then pass "watchdog restart counted"; else
+if e2e_wait_prop notify-test NRestarts 1 10; then pass "watchdog restart counted"; else
     fail "watchdog restart counted" "NRestarts=$(prop notify-test NRestarts)"
 fi
-if wait_prop notify-test StatusText serving 10 && wait_prop notify-test ActiveState active 10; then
+if e2e_wait_prop notify-test StatusText serving 10 && e2e_wait_prop notify-test ActiveState active 10; then
     pass "ready again after the restart"
 else
     fail "ready again after the restart" "$(prop notify-test ActiveState)"

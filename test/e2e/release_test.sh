@@ -88,7 +88,7 @@ check "systemd-analyze security of the installed unit = the manifest's expected 
 shop_env SHOP_READY_DELAY_MS=2500 SHOP_RELOAD_MS=1500
 shop_mark
 bg_systemctl start
-shop_wait_prop shop StatusText "warming up" 4 || true
+e2e_wait_prop shop StatusText "warming up" 4 || true
 check "activating while warming up, before READY=1" "activating warming up" \
     "$(prop ActiveState) $(prop StatusText)"
 settle
@@ -111,14 +111,14 @@ check "UTF-8 through the socket" "héllo wörld ✓" "$(shop_tcp "echo héllo w�
 # --- systemctl reload: SIGHUP, RELOADING=1 with MONOTONIC_USEC, the reload, READY=1.
 shop_mark
 bg_systemctl reload
-shop_wait_prop shop ActiveState reloading 3 || true
+e2e_wait_prop shop ActiveState reloading 3 || true
 check "reloading while the reload runs" reloading "$(prop ActiveState)"
 settle
 check "systemctl reload succeeds" 0 "$rc"
 # On systemd 252 the reload job ends when ExecReload's kill exits; RELOADING=1 keeps the unit
 # reloading until the READY=1 that ends the reload.
-if shop_wait_prop shop StatusText "serving on :$SHOP_PORT, configuration generation 1" 5 &&
-    shop_wait_prop shop ActiveState active 2; then
+if e2e_wait_prop shop StatusText "serving on :$SHOP_PORT, configuration generation 1" 5 &&
+    e2e_wait_prop shop ActiveState active 2; then
     pass "active again with the new status"
 else
     fail "active again with the new status" "$(prop ActiveState) $(prop StatusText)"
@@ -141,13 +141,13 @@ for round in 1 2 3; do
     shop_mark
     old_pid=$(prop MainPID)
     check "watchdog $round: wedge command accepted" wedged "$(shop_tcp wedge)"
-    if shop_wait_prop shop NRestarts "$round" $((WATCHDOG_SEC * 3 + 5)); then
+    if e2e_wait_prop shop NRestarts "$round" $((WATCHDOG_SEC * 3 + 5)); then
         pass "watchdog $round: NRestarts is $round"
     else
         fail "watchdog $round: NRestarts" "expected $round, got $(prop NRestarts)"
     fi
-    if shop_wait_prop shop StatusText "serving on :$SHOP_PORT" 10 &&
-        shop_wait_prop shop ActiveState active 5; then
+    if e2e_wait_prop shop StatusText "serving on :$SHOP_PORT" 10 &&
+        e2e_wait_prop shop ActiveState active 5; then
         pass "watchdog $round: the new instance is ready again"
     else
         fail "watchdog $round: ready again" "$(prop ActiveState) $(prop StatusText)"
@@ -180,7 +180,7 @@ e2e_exec timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4000 && echo ping >&3 &&
 client=$!
 sleep 0.5
 bg_systemctl stop
-shop_wait_prop shop StatusText draining 3 || true
+e2e_wait_prop shop StatusText draining 3 || true
 check "deactivating and draining while a client is connected" "deactivating draining" \
     "$(prop ActiveState) $(prop StatusText)"
 sleep 0.5
@@ -219,7 +219,7 @@ e2e_exec systemctl reset-failed shop 2>/dev/null || true
 shop_env SHOP_BOOT_MS=7000
 shop_mark
 bg_systemctl start
-shop_wait_prop shop ActiveState activating 3 || true
+e2e_wait_prop shop ActiveState activating 3 || true
 sleep $((TIMEOUT_START_SEC + 1))
 check_grep "past TimeoutStartSec=$TIMEOUT_START_SEC, still activating and migrating" \
     '^activating migrating: step [67] of 7$' "$(prop ActiveState) $(prop StatusText)"
@@ -238,7 +238,7 @@ e2e_exec systemctl stop shop
 shop_env SHOP_INJECT=yes SHOP_READY_DELAY_MS=2000
 shop_mark
 bg_systemctl start
-shop_wait_prop shop StatusText "warming up READY=1" 4 || true
+e2e_wait_prop shop StatusText "warming up READY=1" 4 || true
 check "still activating after the injected status" "activating warming up READY=1" \
     "$(prop ActiveState) $(prop StatusText)"
 settle

@@ -9,7 +9,6 @@
 #   shop_env [NAME=VALUE...] the example's settings (/etc/shop/shop.env), read at each start
 #   shop_tcp LINE           one request to the example from inside the container; prints the reply
 #   shop_mark / shop_journal  a point in the journal, then the unit's entries after it
-#   shop_wait_prop UNIT PROP VALUE SECONDS  polls until the property has that value
 
 SHOP_SRC=$E2E_TOP/examples/shop
 SHOP_REL=$SHOP_SRC/_build/prod/rel/shop
@@ -95,15 +94,6 @@ shop_journal() {
     local unit=shop
     e2e_exec journalctl -q --no-pager -o short-monotonic ${SHOP_MARK:+--since=@"$SHOP_MARK"} \
         _SYSTEMD_UNIT="$unit.service" + UNIT="$unit.service" _PID=1 + SYSLOG_IDENTIFIER="$unit"
-}
-
-shop_wait_prop() {
-    local deadline=$((SECONDS + $4))
-    while [ "$SECONDS" -le "$deadline" ]; do
-        [ "$(e2e_prop "$1" "$2")" != "$3" ] || return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 shop_now_ms() {
