@@ -43,7 +43,12 @@ defmodule Mix.Tasks.Compile.VigilC do
 
   @impl Mix.Task.Compiler
   def run(_args) do
-    case System.cmd("make", ["-s", "all"], cd: __DIR__, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
+    # The artefacts go where mix looks for them: the app's build directory, whether or not its
+    # priv/ is a link to the sources' (see PRIV in the Makefile).
+    priv = Path.join(Mix.Project.app_path(), "priv")
+    make = ["-s", "all", "PRIV=#{priv}"]
+
+    case System.cmd("make", make, cd: __DIR__, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
       {_, 0} -> {:ok, []}
       {_, status} -> Mix.raise("make all failed with status #{status}")
     end

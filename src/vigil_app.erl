@@ -10,7 +10,9 @@
 
 -spec start(application:start_type(), term()) -> {ok, pid()} | {error, term()}.
 start(_Type, _Args) ->
-    configure_nif(vigil_env:notify_socket_from(vigil_env:capture())),
+    Address = vigil_env:notify_socket_from(vigil_env:capture()),
+    report_load_error(vigil_nif:load_error(), Address),
+    configure_nif(Address),
     case vigil_sup:start_link() of
         {ok, Pid} ->
             ok = vigil_lifecycle:install(),
@@ -22,6 +24,17 @@ start(_Type, _Args) ->
 -spec stop(term()) -> ok.
 stop(_State) ->
     vigil_lifecycle:uninstall().
+
+%% A packaging mistake must not take the release down: say what is missing and run as with no
+%% manager. Under a manager READY=1 will then not arrive, and the start times out.
+report_load_error(undefined, _Address) ->
+    ok;
+report_load_error({File, Why}, Address) ->
+    ?LOG_ERROR("vigil: ~ts could not be loaded (~ts); notifications are off~ts",
+               [File, Why, under_manager(Address)]).
+
+under_manager(undefined) -> "";
+under_manager(Address) -> [", although NOTIFY_SOCKET=", Address, " is set"].
 
 configure_nif(undefined) ->
     vigil_nif:reset();

@@ -1,7 +1,13 @@
 %% @private
 %% @doc The NIF. Its error rule is written at the top of c_src/nif/vigil_nif.c.
+%%
+%% When the library cannot be loaded (a release packaged without priv/vigil_nif.so, say), the
+%% module still loads: its Erlang bodies below stand in for it and behave as when no manager
+%% is there (nothing is sent, every call succeeds), and load_error/0 tells why. vigil_app logs it
+%% at start. A release must not fail to boot because of how vigil was packaged.
 -module(vigil_nif).
 
+-export([load_error/0]).
 -export([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
          drop_latest/0, barrier_start/1, barrier_close/1]).
 
@@ -9,22 +15,32 @@
 -nifs([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
        drop_latest/0, barrier_start/1, barrier_close/1]).
 
+-define(LOAD_ERROR, {?MODULE, load_error}).
+
 -type value() :: binary() | integer() | monotonic | {text, iodata()}.
 -type pairs() :: [{atom() | iodata(), value()}].
 -type barrier() :: reference().
 -export_type([pairs/0, value/0, barrier/0]).
 
 %% A fresh load (first start, or after the module was purged) finds the manager's address where
-%% the application left it.
--spec init() -> ok | {error, term()}.
+%% the application left it. Always ok: a failed load leaves the stand-in bodies.
+-spec init() -> ok.
 init() ->
     Path = filename:join(priv_dir(), "vigil_nif"),
     case erlang:load_nif(Path, 0) of
         ok ->
+            _ = persistent_term:erase(?LOAD_ERROR),
             restore_address();
-        {error, _} = Error ->
-            Error
+        {error, {_Reason, Text}} ->
+            persistent_term:put(?LOAD_ERROR, {Path ++ ".so", Text}),
+            ok
     end.
+
+%% @doc `undefined' when the library is loaded, else the file it was loaded from and why it
+%% could not be.
+-spec load_error() -> undefined | {file:filename(), string()}.
+load_error() ->
+    persistent_term:get(?LOAD_ERROR, undefined).
 
 restore_address() ->
     case vigil_env:notify_socket() of
@@ -40,34 +56,42 @@ priv_dir() ->
             Dir
     end.
 
+%% The bodies below run only without the library: as with no manager, nothing is sent. Each
+%% passes its result through stand_in/1 so that dialyzer types the calls by the specs (the
+%% library's results), not by these constant bodies.
+
+-spec stand_in(term()) -> term().
+stand_in(Result) ->
+    binary_to_term(term_to_binary(Result)).
+
 -spec configure(binary()) -> ok | {error, inet:posix()}.
-configure(_Address) -> erlang:nif_error(not_loaded).
+configure(_Address) -> stand_in(ok).
 
 -spec reset() -> ok.
-reset() -> erlang:nif_error(not_loaded).
+reset() -> stand_in(ok).
 
 -spec enabled() -> boolean().
-enabled() -> erlang:nif_error(not_loaded).
+enabled() -> stand_in(false).
 
 -spec send(pairs()) -> ok | {error, inet:posix() | {invalid, term()}}.
-send(_Pairs) -> erlang:nif_error(not_loaded).
+send(_Pairs) -> stand_in(ok).
 
 %% Latest-wins: on {error, eagain} the message stays pending in the NIF until flush_latest/0
 %% delivers it or a newer one replaces it.
 -spec send_latest(pairs()) -> ok | {error, inet:posix() | {invalid, term()}}.
-send_latest(_Pairs) -> erlang:nif_error(not_loaded).
+send_latest(_Pairs) -> stand_in(ok).
 
 -spec status(iodata()) -> ok | {error, inet:posix()}.
-status(_Text) -> erlang:nif_error(not_loaded).
+status(_Text) -> stand_in(ok).
 
 -spec flush_latest() -> ok | {error, inet:posix()}.
-flush_latest() -> erlang:nif_error(not_loaded).
+flush_latest() -> stand_in(ok).
 
 -spec drop_latest() -> ok.
-drop_latest() -> erlang:nif_error(not_loaded).
+drop_latest() -> stand_in(ok).
 
 -spec barrier_start(reference()) -> ok | {ok, barrier()} | {error, inet:posix()}.
-barrier_start(_Ref) -> erlang:nif_error(not_loaded).
+barrier_start(_Ref) -> stand_in(ok).
 
 -spec barrier_close(barrier()) -> ok.
-barrier_close(_Barrier) -> erlang:nif_error(not_loaded).
+barrier_close(_Barrier) -> stand_in(ok).

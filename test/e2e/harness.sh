@@ -10,6 +10,8 @@
 #   e2e_copy_in SRC DST    copy a host file or directory to the path DST inside
 #   e2e_prop UNIT PROP     print one property of a unit as systemd reports it
 #   e2e_stop               power off, wait, and fail loudly if a process, mount or cgroup is left
+#   e2e_scratch            print a directory for the script's builds, removed when the script exits
+#   e2e_pristine_tree DIR  vigil as a new user gets it: see the function
 #
 # The repository is bind-mounted read-only at /vigil inside. Every function returns 0 on success
 # and non-zero on failure (e2e_exec: the command's own status). The harness stops what it booted
@@ -35,6 +37,7 @@ E2E_PIDNS=
 E2E_WORK=
 E2E_CGROUPS=()
 E2E_MOUNTS_BEFORE=
+E2E_SCRATCH=
 
 e2e_log() {
     printf 'e2e: %s\n' "$*" >&2
@@ -166,7 +169,7 @@ e2e_boot() {
     e2e__reap_work_dirs
     E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.$$.XXXXXX")
     E2E_MOUNTS_BEFORE=$(e2e__mounts)
-    trap e2e__on_exit EXIT
+    e2e__trap_exit
     trap 'exit 130' INT
     trap 'exit 143' TERM
     e2e__cgroups_create || return 1
@@ -262,7 +265,39 @@ e2e__on_exit() {
     local status=$?
     trap - EXIT
     e2e_stop || status=1
+    [ -z "$E2E_SCRATCH" ] || rm -rf "$E2E_SCRATCH"
     exit "$status"
+}
+
+e2e__trap_exit() {
+    trap e2e__on_exit EXIT
+}
+
+# A directory for what the script builds on the host (releases, pristine trees). Call it once from
+# the script's own shell (not from $(...)), then use $E2E_SCRATCH.
+e2e_scratch() {
+    [ -z "$E2E_SCRATCH" ] || return 0
+    e2e__reap_work_dirs
+    E2E_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e-build.$$.XXXXXX")
+    e2e__trap_exit
+}
+
+# Writes to DIR what a fresh clone of this work tree holds: its tracked and new files as they are
+# now, without anything ignored (no priv/, no _build/), committed in a git repository of its own.
+# DIR then serves as a path dependency, as a git dependency (file://DIR) or in _checkouts, and a
+# build there starts from nothing, as a new user's does. Uncommitted changes are included, so a
+# run tests the tree it is given.
+e2e_pristine_tree() {
+    local dir=${1:?usage: e2e_pristine_tree DIR}
+    mkdir -p "$dir" || return 1
+    (cd "$E2E_TOP" && git ls-files -z --cached --others --exclude-standard) |
+        (cd "$E2E_TOP" && while IFS= read -r -d '' f; do
+            [ ! -e "$f" ] && [ ! -L "$f" ] || printf '%s\0' "$f"
+        done) |
+        tar -C "$E2E_TOP" --null --no-recursion -T - -cf - | tar -C "$dir" -xf - || return 1
+    git -C "$dir" init -q -b main &&
+        git -C "$dir" add -A &&
+        git -C "$dir" -c user.name=vigil-e2e -c user.email=e2e@localhost commit -q -m pristine
 }
 
 e2e__boot_failed() {
@@ -354,9 +389,11 @@ e2e__hierarchies() {
 # Work directories whose owner is gone: a run killed outright (SIGKILL) could not remove its own.
 e2e__reap_work_dirs() {
     local dir owner
-    for dir in "${TMPDIR:-/tmp}"/vigil-e2e.*.*; do
+    for dir in "${TMPDIR:-/tmp}"/vigil-e2e.*.* "${TMPDIR:-/tmp}"/vigil-e2e-build.*.*; do
         [ -d "$dir" ] || continue
-        owner=${dir#"${TMPDIR:-/tmp}"/vigil-e2e.}
+        owner=${dir##*/vigil-e2e}
+        owner=${owner#-build}
+        owner=${owner#.}
         owner=${owner%%.*}
         [ ! -e "/proc/$owner" ] || continue
         rm -rf "$dir"

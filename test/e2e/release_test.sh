@@ -278,9 +278,9 @@ check "20 clean exits, no failure, no restart" "20 0 0" \
     "$(grep -c 'shop.service: Deactivated successfully' <<<"$journal") $(grep -c 'shop.service: Failed with result' <<<"$journal") $(grep -c 'Scheduled restart' <<<"$journal")"
 
 # --- Escaping round trip: a unit generated from nasty values, loaded and run by this systemd.
-rt=$(mktemp -d)
-trap 'rm -rf "$rt"; e2e_stop' EXIT
-python3 "$HERE/escape_roundtrip.py" gen "$E2E_TOP/priv/vigil-unit" "$rt/units"
+rt=$E2E_SCRATCH/rt
+mkdir -p "$rt"
+python3 "$HERE/escape_roundtrip.py" gen "$(shop_vigil_unit)" "$rt/units"
 # One write per line: journald starts a new entry where the writing process changes.
 cat >"$rt/argv-dump" <<'EOF'
 #!/bin/sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test/e2e/run.sh: runs every test/e2e/*_test.sh in turn and adds up their results. A script
 # exiting 77 was skipped (it says why); one that fails without a failure in its count counts as one.
+# Exits 1 on a failure, else 77 when a script was skipped, else 0.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,4 +36,5 @@ if [ "$skipped" -gt 0 ]; then
 else
     echo "e2e: $passed passed, $failed failed"
 fi
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] || exit 1
+[ "$skipped" -eq 0 ] || exit 77

@@ -3,16 +3,20 @@
 # `mix vigil.gen.unit`, both installed into a container booted with harness.sh. Sourced by
 # release_test.sh and scripts/demo, after harness.sh:
 #
-#   shop_build              MIX_ENV=prod mix release, quietly (the output is shown on failure)
+#   shop_build              MIX_ENV=prod mix release, quietly (the output is shown on failure), in
+#                           a pristine copy of the tree (e2e_pristine_tree): vigil is built there
+#                           once, from nothing, as a new user's dependency is
+#   shop_vigil_unit         the generator inside the release
 #   shop_gen_unit [ARG...]  mix vigil.gen.unit ARG... into $SHOP_UNITS (vigil-unit keys)
 #   shop_install            the release, the unit and its companions, into the booted container
 #   shop_env [NAME=VALUE...] the example's settings (/etc/shop/shop.env), read at each start
 #   shop_tcp LINE           one request to the example from inside the container; prints the reply
 #   shop_mark / shop_journal  a point in the journal, then the unit's entries after it
 
-SHOP_SRC=$E2E_TOP/examples/shop
-SHOP_REL=$SHOP_SRC/_build/prod/rel/shop
-SHOP_UNITS=$SHOP_SRC/_build/prod/systemd
+# Set by shop_build: where the example is built.
+SHOP_SRC=
+SHOP_REL=
+SHOP_UNITS=
 SHOP_PORT=4000
 SHOP_MARK=
 
@@ -26,6 +30,14 @@ shop_build() {
         e2e_die "mix not found: Elixir is needed to build examples/shop"
         return 1
     }
+    e2e_scratch
+    e2e_pristine_tree "$E2E_SCRATCH/vigil" || {
+        e2e_die "could not copy the tree to $E2E_SCRATCH/vigil"
+        return 1
+    }
+    SHOP_SRC=$E2E_SCRATCH/vigil/examples/shop
+    SHOP_REL=$SHOP_SRC/_build/prod/rel/shop
+    SHOP_UNITS=$SHOP_SRC/_build/prod/systemd
     log=$(mktemp)
     if ! shop_mix release --overwrite >"$log" 2>&1; then
         tail -n 40 "$log" >&2
@@ -34,6 +46,11 @@ shop_build() {
         return 1
     fi
     rm -f "$log"
+}
+
+shop_vigil_unit() {
+    local bins=("$SHOP_REL"/lib/vigil-*/priv/vigil-unit)
+    echo "${bins[0]}"
 }
 
 shop_gen_unit() {
