@@ -20,6 +20,19 @@ check() {
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
 }
 
+# check_grep NAME PATTERN TEXT: TEXT has a line matching the extended regular expression.
+check_grep() {
+    if grep -qE -- "$2" <<<"$3"; then pass "$1"; else
+        fail "$1" "no line matches /$2/; the last lines were:"
+        tail -n 8 <<<"$3" | cut -c1-200 | sed 's/^/     /'
+    fi
+}
+
+check_no_grep() {
+    local line
+    if line=$(grep -m1 -E -- "$2" <<<"$3"); then fail "$1" "$line"; else pass "$1"; fi
+}
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
