@@ -52,11 +52,19 @@ defmodule Mix.Tasks.Vigil.Gen.UnitTest do
       manifest = File.read!(Path.join(tmp, "demo-app.manifest.json"))
       assert manifest =~ ~s("version": "#{Mix.Project.config()[:version]}")
       assert manifest =~ ~s("expected_exposure": "1.1")
+      # The task names the directory it really wrote, not its default.
+      assert_received {:mix_shell, :info, ["vigil: wrote " <> ^tmp]}
     after
       Mix.shell(Mix.Shell.IO)
       Application.delete_env(:vigil, :unit)
       System.delete_env("VIGIL_UNIT")
     end
+  end
+
+  test "the directory reported is the last --output, and none with --print" do
+    assert Unit.written_to([], "/d") == "/d"
+    assert Unit.written_to(["--output", "/a", "--x", "y", "--output=/b"], "/d") == "/b"
+    assert Unit.written_to(["--output", "/a", "--print"], "/d") == nil
   end
 
   test "a refused setting raises with the key" do

@@ -14,19 +14,35 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
   @impl Mix.Task
   def run(args) do
     Mix.Task.run("loadconfig")
-    out = Path.join([Mix.Project.build_path(), "systemd"])
+    default_out = Path.join([Mix.Project.build_path(), "systemd"])
     config = Application.get_env(:vigil, :unit, [])
-    argv = unit_args(Mix.Project.config(), config) ++ ["--output", out] ++ args
+    argv = unit_args(Mix.Project.config(), config) ++ ["--output", default_out] ++ args
 
     case System.cmd(generator(), argv, stderr_to_stdout: true) do
       {output, 0} ->
         IO.write(output)
-        Mix.shell().info("vigil: wrote #{out}")
+        report(written_to(args, default_out))
 
       {output, status} ->
         Mix.raise("vigil-unit failed (#{status}): #{output}")
     end
   end
+
+  defp report(nil), do: :ok
+  defp report(out), do: Mix.shell().info("vigil: wrote #{out}")
+
+  # Where the generator wrote: the last --output given on the command line wins over the
+  # default, and --print writes nothing.
+  @doc false
+  @spec written_to([String.t()], String.t()) :: String.t() | nil
+  def written_to(args, default) do
+    if "--print" in args, do: nil, else: last_output(args, default)
+  end
+
+  defp last_output(["--output", dir | rest], _), do: last_output(rest, dir)
+  defp last_output(["--output=" <> dir | rest], _), do: last_output(rest, dir)
+  defp last_output([_ | rest], dir), do: last_output(rest, dir)
+  defp last_output([], dir), do: dir
 
   @doc false
   @spec unit_args(keyword(), keyword()) :: [String.t()]
