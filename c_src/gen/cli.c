@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
+#include "io.h"
 
 enum {
     OPT_CONFIG = 1,

@@ -144,63 +144,9 @@ void quote_word(struct buf *b, const char *s, bool force)
     buf_addc(b, '"');
 }
 
-/* Resolves the C escape after a backslash at `*p` (pointing past the backslash). Covers the
- * escapes systemd's cunescape() knows that are single characters; others are an error here. */
-static int unescape_one(const char **p, struct buf *ret)
-{
-    static const char from[] = "abfnrtv\\\"' s";
-    static const char to[] = "\a\b\f\n\r\t\v\\\"' \0";
-    const char *hit = **p ? strchr(from, **p) : NULL;
-    if (hit == NULL || **p == ' ')
-        return -EINVAL;
-    char c = to[hit - from];
-    if (**p == 's')
-        c = ' ';
-    buf_addc(ret, c);
-    (*p)++;
-    return 0;
-}
-
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-int unquote_word(const char **p, struct buf *ret_word)
-{
-    const char *s = *p;
-    while (is_blank(*s))
-        s++;
-    if (*s == '\0') {
-        *p = s;
-        return 0;
-    }
-    char quote = 0;
-    for (; *s && (quote || !is_blank(*s));) {
-        char c = *s++;
-        if (quote && c == quote)
-            quote = 0;
-        else if (!quote && (c == '"' || c == '\''))
-            quote = c;
-        else if (c == '\\' && quote != '\'') {
-            if (unescape_one(&s, ret_word) < 0)
-                return -EINVAL;
-        } else
-            buf_addc(ret_word, c);
-    }
-    if (quote)
-        return -EINVAL;
-    *p = s;
-    return 1;
-}
-
-void spec_unescape(struct buf *b, const char *s, bool dollar)
-{
-    for (const char *p = s; *p; p++) {
-        buf_addc(b, *p);
-        if ((*p == '%' || (dollar && *p == '$')) && p[1] == *p)
-            p++;
-    }
 }
 
 /* One character of a shell word at `*s`; updates the quote state. Returns -EINVAL when a

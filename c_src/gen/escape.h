@@ -36,13 +36,6 @@ void spec_escape(struct buf *b, const char *s, bool dollar);
 /** Appends `s` as one word for a list setting, double-quoted when it needs to be or `force`. */
 void quote_word(struct buf *b, const char *s, bool force);
 
-/** Reads one word as systemd does for quoted lists (quotes removed, C escapes resolved).
- * Returns 1 and advances `*p` when a word was read, 0 at the end, -EINVAL on a syntax error. */
-int unquote_word(const char **p, struct buf *ret_word);
-
-/** Appends `s` with `%%` turned back into `%` and, when `dollar` is set, `$$` into `$`. */
-void spec_unescape(struct buf *b, const char *s, bool dollar);
-
 /** Splits a command written with POSIX shell quoting ('...', "...", backslash) into words.
  * Returns 0, or -EINVAL with `*ret_problem` set for unbalanced quotes or an empty command. */
 int split_command(const char *s, struct strlist *ret_words, const char **ret_problem);

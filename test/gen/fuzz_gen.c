@@ -10,6 +10,7 @@
 #include "model.h"
 #include "opts.h"
 #include "render.h"
+#include "unquote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,6 +12,7 @@
 #include "escape.h"
 #include "model.h"
 #include "opts.h"
+#include "unquote.h"
 
 static char *quoted(const char *s, bool force)
 {
