@@ -58,6 +58,18 @@ const char *raw_value_problem(const char *s)
     return NULL;
 }
 
+int fail_value(struct buf *err, const char *key, const char *value, const char *problem)
+{
+    buf_printf(err, "%s: value \"", key);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            buf_printf(err, "\\x%02x", *p);
+        else
+            buf_addc(err, (char)*p);
+    buf_printf(err, "\" %s", problem);
+    return -EINVAL;
+}
+
 static bool in_set(char c, const char *set)
 {
     return c != '\0' && strchr(set, c) != NULL;

@@ -21,6 +21,10 @@ const char *path_problem(const char *s);
 /** Why `s` cannot be a raw (unquoted) setting value, whose edges systemd trims, or NULL. */
 const char *raw_value_problem(const char *s);
 
+/** Appends `key: value "...": problem` to `err`, control bytes of the value shown as \\xHH so
+ * the message stays one line. Returns -EINVAL, for `return fail_value(...)`. */
+int fail_value(struct buf *err, const char *key, const char *value, const char *problem);
+
 /** True for a valid environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
 bool env_name_valid(const char *s);
 

@@ -40,7 +40,7 @@ static void default_templates(char *out, size_t size)
 static void report_dropped(const struct unit_model *m)
 {
     for (size_t i = 0; i < m->n; i++)
-        if (m->d[i].status == DS_DROPPED && strncmp(m->d[i].reason, "needs systemd", 13) == 0)
+        if (m->d[i].status == DS_DROPPED && m->d[i].too_new)
             fprintf(stderr, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,
                     m->d[i].reason);
 }

@@ -99,14 +99,7 @@ struct ctx {
 
 static int fail(struct ctx *c, const char *key, const char *value, const char *problem)
 {
-    buf_printf(c->err, "%s: value \"", key);
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            buf_printf(c->err, "\\x%02x", *p);
-        else
-            buf_addc(c->err, (char)*p);
-    buf_printf(c->err, "\" %s", problem);
-    return -EINVAL;
+    return fail_value(c->err, key, value, problem);
 }
 
 static const char *derive(struct ctx *c, const char *given, const char *fallback)
@@ -121,10 +114,7 @@ static void add(struct ctx *c, enum unit_file f, enum unit_section s, const char
                 const char *value, const char *reason)
 {
     struct unit_model *m = c->m;
-    struct directive *d = realloc(m->d, (m->n + 1) * sizeof(*d));
-    if (d == NULL)
-        abort();
-    m->d = d;
+    struct directive *d = m->d = xrealloc(m->d, (m->n + 1) * sizeof(*d));
     unsigned since = directive_since(key, value);
     d[m->n] = (struct directive){.file = f,
                                  .section = s,
@@ -139,6 +129,7 @@ static void add(struct ctx *c, enum unit_file f, enum unit_section s, const char
         free(d[m->n].reason);
         d[m->n].reason = buf_steal(&r);
         d[m->n].status = DS_DROPPED;
+        d[m->n].too_new = true;
     }
     m->n++;
 }
@@ -577,7 +568,7 @@ static int user_env(struct ctx *c)
             return fail(c, "env_vars", raw, problem);
         if (eq == NULL)
             return fail(c, "env_vars", raw, "is not NAME=value");
-        char *name = strndup(raw, (size_t)(eq - raw));
+        char *name = xstrndup(raw, (size_t)(eq - raw));
         int r = env_name_valid(name)
                     ? 0
                     : fail(c, "env_vars", raw, "is not NAME=value with NAME of [A-Za-z0-9_]");

@@ -25,6 +25,7 @@ struct directive {
     char *value;
     unsigned since;
     enum directive_status status;
+    bool too_new; /**< dropped because the target systemd version lacks it */
     char *reason;
 };
 

@@ -1,5 +1,7 @@
 #include "opts.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,10 +227,8 @@ int gen_opt_set(struct gen_opts *o, enum opt_origin *origins, const struct opt_d
     }
     const char *problem = NULL;
     origins[idx] = origin;
-    if (set_scalar(o, def, value, &problem) < 0) {
-        buf_printf(err, "%s: value \"%s\" %s", def->key, value, problem);
-        return -EINVAL;
-    }
+    if (set_scalar(o, def, value, &problem) < 0)
+        return fail_value(err, def->key, value, problem);
     return 0;
 }
 
@@ -242,22 +242,37 @@ static char *trim(char *s)
     return s;
 }
 
-/* A value in double quotes keeps its edge spaces; inside, \" and \\ stand for " and \. */
-static int unquote_config_value(char *v)
+/* A value in double quotes keeps its edge spaces; inside, \" and \\ stand for " and \. The
+ * value is checked before it is changed, so a refusal can show it as written. */
+static bool is_quoted(const char *v, size_t n)
+{
+    return n >= 2 && v[0] == '"' && v[n - 1] == '"';
+}
+
+static int check_config_quoting(const char *v)
 {
     size_t n = strlen(v);
-    if (n < 2 || v[0] != '"' || v[n - 1] != '"')
-        return 0;
-    char *w = v;
-    for (char *r = v + 1; r < v + n - 1; r++) {
+    for (const char *r = v + 1; is_quoted(v, n) && r < v + n - 1; r++) {
         if (*r == '\\' && (r[1] == '"' || r[1] == '\\') && r + 1 < v + n - 1)
             r++;
         else if (*r == '"' || *r == '\\')
             return -EINVAL;
+    }
+    return 0;
+}
+
+static void unquote_config_value(char *v)
+{
+    size_t n = strlen(v);
+    if (!is_quoted(v, n))
+        return;
+    char *w = v;
+    for (char *r = v + 1; r < v + n - 1; r++) {
+        if (*r == '\\')
+            r++;
         *w++ = *r;
     }
     *w = '\0';
-    return 0;
 }
 
 static int config_line(struct gen_opts *o, enum opt_origin *origins, char *line, const char *where,
@@ -278,12 +293,13 @@ static int config_line(struct gen_opts *o, enum opt_origin *origins, char *line,
         buf_printf(err, "%s: unknown key \"%s\"", where, key);
         return -EINVAL;
     }
-    if (unquote_config_value(value) < 0) {
-        buf_printf(err, "%s: %s: bad quoting in \"%s\"", where, def->key, value);
-        return -EINVAL;
+    if (check_config_quoting(value) < 0) {
+        fail_value(err, def->key, value, "has bad quoting");
+    } else {
+        unquote_config_value(value);
+        if (gen_opt_set(o, origins, def, value, ORIGIN_CONFIG, err) == 0)
+            return 0;
     }
-    if (gen_opt_set(o, origins, def, value, ORIGIN_CONFIG, err) == 0)
-        return 0;
     buf_printf(err, " (%s)", where);
     return -EINVAL;
 }

@@ -24,6 +24,18 @@ if "$BIN" --templates "$T" --print --app-name foo --watchdog-sec ten 2>"$tmp/err
     fail "non-numeric watchdog accepted"
 fi
 grep -q 'watchdog_sec' "$tmp/err" || fail "error does not name watchdog_sec"
+# Every refusal has one format, with control bytes shown escaped, whatever stage refuses.
+if "$BIN" --templates "$T" --print --app-name foo --watchdog-sec "$(printf '1\033[2J')" 2>"$tmp/err"; then
+    fail "control bytes in a number accepted"
+fi
+grep -qx 'vigil-unit: watchdog_sec: value "1\\x1b\[2J" is not a whole number up to 1000000000' "$tmp/err" ||
+    fail "number error not escaped: $(cat "$tmp/err")"
+printf 'app_name = foo\ndescription = "a"b"\n' >"$tmp/badq"
+if "$BIN" --templates "$T" --print --config "$tmp/badq" 2>"$tmp/err"; then
+    fail "bad quoting accepted"
+fi
+grep -qxF "vigil-unit: description: value \"\"a\"b\"\" has bad quoting ($tmp/badq:2)" "$tmp/err" ||
+    fail "quoting error: $(cat "$tmp/err")"
 
 "$BIN" --templates "$T" --print --app-name foo_bar >"$tmp/print"
 grep -qx 'ExecStart=/srv/foo-bar/current/bin/foo_bar start' "$tmp/print" || fail "--print output"
