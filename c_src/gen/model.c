@@ -639,10 +639,6 @@ static int build_env(struct ctx *c)
 static int build_dirs(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    for (size_t i = 0; i < o->dirs.n; i++)
-        if (dir_kind(o->dirs.v[i], strlen(o->dirs.v[i])) == NULL)
-            return fail(c, "dirs", o->dirs.v[i],
-                        "is not one of runtime, configuration, state, cache, logs, tmp");
     for (size_t i = 0; i < ARRAY_SIZE(DIRS); i++) {
         const struct dir_kind *k = &DIRS[i];
         if (!strlist_contains(&o->dirs, k->name) || k->directive == NULL)
@@ -766,35 +762,6 @@ static void start_limit(struct ctx *c)
     d->status = DS_GATED;
     free(d->reason);
     d->reason = xstrdup("StartLimitIntervalSec= in [Unit] needs systemd 230");
-}
-
-static int check_choices(struct ctx *c)
-{
-    const struct gen_opts *o = c->o;
-    static const char
-        *const types[] = {"notify", "exec", NULL},
-               *const profiles[] = {"strict", "standard", "off", NULL},
-               *const restarts[] = {"no",          "on-success", "on-failure", "on-abnormal",
-                                    "on-watchdog", "on-abort",   "always",     NULL},
-               *const methods[] = {"systemctl", "systemd_flag", "touch", NULL},
-               *const reloads[] = {"none", "sighup", NULL}, *const dumps[] = {"off", "state", NULL},
-               *const dists[] = {"none", "epmd_socket", "fixed_ports", NULL},
-               *const preserve[] = {"no", "yes", "restart", NULL};
-    const struct {
-        const char *key, *value;
-        const char *const *set;
-    } checks[] = {{"service_type", o->service_type, types},
-                  {"hardening", o->hardening, profiles},
-                  {"restart", o->restart, restarts},
-                  {"restart_method", o->restart_method, methods},
-                  {"reload", o->reload, reloads},
-                  {"crash_dump", o->crash_dump, dumps},
-                  {"distribution", o->distribution, dists},
-                  {"runtime_directory_preserve", o->runtime_directory_preserve, preserve}};
-    for (size_t i = 0; i < ARRAY_SIZE(checks); i++)
-        if (!one_of(checks[i].value, checks[i].set))
-            return fail(c, checks[i].key, checks[i].value, "is not one of the allowed values");
-    return 0;
 }
 
 static int check_combinations(struct ctx *c)
@@ -1207,8 +1174,6 @@ static int build_all(struct ctx *c)
     int r = resolve_names(c);
     if (r == 0)
         r = resolve_paths(c);
-    if (r == 0)
-        r = check_choices(c);
     if (r == 0)
         r = check_combinations(c);
     if (r == 0)

@@ -13,6 +13,20 @@ for key in app-name env-vars hardening watchdog-sec systemd-version dirs; do
     grep -q -- "--$key" "$tmp/help" || fail "--help lacks --$key"
 done
 grep -q 'default: strict' "$tmp/help" || fail "--help lacks the hardening default"
+grep -q 'one of strict, standard, off' "$tmp/help" || fail "--help lacks the hardening choices"
+
+# Typed keys are refused where they are read, naming the key and listing the choices.
+if "$BIN" --templates "$T" --print --app-name foo --hardening paranoid 2>"$tmp/err"; then
+    fail "unknown hardening profile accepted"
+fi
+grep -qx 'vigil-unit: hardening: value "paranoid" is not one of strict, standard, off' "$tmp/err" ||
+    fail "choice error: $(cat "$tmp/err")"
+printf 'app_name = foo\nlisten_ports = 80\nlisten_ports = 70000\n' >"$tmp/ports"
+if "$BIN" --templates "$T" --print --config "$tmp/ports" 2>"$tmp/err"; then
+    fail "port 70000 accepted"
+fi
+grep -qxF "vigil-unit: listen_ports: value \"70000\" is not a TCP port 1..65535 ($tmp/ports:3)" "$tmp/err" ||
+    fail "port error: $(cat "$tmp/err")"
 
 if "$BIN" --templates "$T" --output "$tmp/out" --app-name foo --env-vars 'BAD NAME=1' 2>"$tmp/err"; then
     fail "bad env name accepted"

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "escape.h"
@@ -107,9 +108,8 @@ static void test_split_command(void **state)
 static int build(const char *config, struct unit_model *m, struct buf *err)
 {
     struct gen_opts o;
-    enum opt_origin origins[128] = {0};
     gen_opts_init(&o);
-    int r = gen_opts_read_config(&o, origins, config, "test", err);
+    int r = gen_opts_read_config(&o, config, "test", err);
     if (r == 0)
         r = unit_model_build(&o, m, err);
     gen_opts_free(&o);
@@ -168,17 +168,42 @@ static void test_config_cli_precedence(void **state)
 {
     (void)state;
     struct gen_opts o;
-    enum opt_origin origins[128] = {0};
     struct buf err = {0};
     gen_opts_init(&o);
-    assert_int_equal(
-        gen_opts_read_config(&o, origins, "env_vars = A=1\nenv_vars = B=2\n", "t", &err), 0);
+    assert_int_equal(gen_opts_read_config(&o, "env_vars = A=1\nenv_vars = B=2\n", "t", &err), 0);
     const struct opt_def *d = gen_opt_find("env-vars");
-    assert_int_equal(gen_opt_set(&o, origins, d, "C=3", ORIGIN_CLI, &err), 0);
+    assert_int_equal(gen_opt_set(&o, d, "C=3", ORIGIN_CLI, &err), 0);
     assert_int_equal(o.env_vars.n, 1);
     assert_string_equal(o.env_vars.v[0], "C=3");
-    assert_int_equal(gen_opts_read_config(&o, origins, "bogus = 1\n", "t", &err), -EINVAL);
+    assert_int_equal(gen_opts_read_config(&o, "bogus = 1\n", "t", &err), -EINVAL);
     assert_non_null(strstr(buf_str(&err), "bogus"));
+    assert_true(gen_opt_given(&o, "env_vars"));
+    assert_false(gen_opt_given(&o, "dirs"));
+    gen_opts_free(&o);
+    buf_free(&err);
+}
+
+static void test_typed_options(void **state)
+{
+    (void)state;
+    struct gen_opts o;
+    struct buf err = {0};
+    gen_opts_init(&o);
+    const struct opt_def *ports = gen_opt_find("listen_ports"), *dirs = gen_opt_find("dirs");
+    assert_int_equal(gen_opt_set(&o, ports, "443", ORIGIN_CLI, &err), 0);
+    assert_int_equal(gen_opt_set(&o, ports, "0", ORIGIN_CLI, &err), -EINVAL);
+    assert_string_equal(buf_str(&err), "listen_ports: value \"0\" is not a TCP port 1..65535");
+    buf_free(&err);
+    for (unsigned i = 1; i < GEN_MAX_PORTS; i++) {
+        char v[8];
+        snprintf(v, sizeof(v), "%u", 1000 + i);
+        assert_int_equal(gen_opt_set(&o, ports, v, ORIGIN_CLI, &err), 0);
+    }
+    assert_int_equal(gen_opt_set(&o, ports, "9", ORIGIN_CLI, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "beyond"));
+    buf_free(&err);
+    assert_int_equal(gen_opt_set(&o, dirs, "spool", ORIGIN_CLI, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "is not one of runtime, configuration"));
     gen_opts_free(&o);
     buf_free(&err);
 }
@@ -196,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_model_refuses_daemon),
         cmocka_unit_test(test_model_gates_versions),
         cmocka_unit_test(test_config_cli_precedence),
+        cmocka_unit_test(test_typed_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
