@@ -51,9 +51,6 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
 /** Frees the model. */
 void unit_model_free(struct unit_model *m);
 
-/** First systemd version that knows `key` (or `key=value` when listed so), 0 if unknown. */
-unsigned directive_since(const char *key, const char *value);
-
 /** File name of a unit file for service `svc`, e.g. "foo-restart.path". */
 void unit_file_name(struct buf *out, enum unit_file f, const char *svc);
 
