@@ -10,7 +10,7 @@
 enum { P_STRICT = 1, P_STANDARD = 2 };
 
 /* Why an option opens a hardening directive, or NULL when it stays. */
-enum opener { OPEN_NEVER, OPEN_OS_MON, OPEN_JIT_PERF, OPEN_BIND_CAPS };
+enum opener { OPEN_NEVER, OPEN_OS_MON, OPEN_JIT_PERF, OPEN_BIND_CAPS, OPEN_COUNT };
 
 /* The profiles. Measured with OTP 25 under systemd 252: the JIT double-maps a memfd and so
  * survives MemoryDenyWriteExecute=; the BEAM needs memfd_create (no ~@ipc), AF_NETLINK for
@@ -76,19 +76,32 @@ static unsigned profile_bit(const char *name)
     return strcmp(name, "strict") == 0 ? P_STRICT : strcmp(name, "standard") == 0 ? P_STANDARD : 0;
 }
 
+/* An option that would open a directive the chosen profile does not have changes nothing. */
+static void note_unopened(struct ctx *c, const bool *opened)
+{
+    struct buf why = {0};
+    buf_printf(&why, "the %s profile has nothing it would open", c->o->hardening);
+    note_unused(c, "os_mon", c->o->os_mon && !opened[OPEN_OS_MON], buf_str(&why));
+    note_unused(c, "jit_perf", c->o->jit_perf && !opened[OPEN_JIT_PERF], buf_str(&why));
+    buf_free(&why);
+}
+
 int build_hardening(struct ctx *c)
 {
     unsigned bit = profile_bit(c->o->hardening);
+    bool opened[OPEN_COUNT] = {false};
     for (size_t i = 0; i < ARRAY_SIZE(HARDENING); i++) {
         const struct hardening *h = &HARDENING[i];
         const char *why = opened_by(c, h->opener);
         if ((h->profiles & bit) == 0)
             continue;
+        opened[h->opener] |= why != NULL;
         if (why != NULL)
             drop(c, UF_SERVICE, SEC_SERVICE, h->key, h->value, why);
         else
             add(c, UF_SERVICE, SEC_SERVICE, h->key, h->value, c->o->hardening);
     }
+    note_unopened(c, opened);
     if (c->bind_caps) {
         const char *cap = "CAP_NET_BIND_SERVICE", *why = "listen port below 1024";
         add(c, UF_SERVICE, SEC_SERVICE, "AmbientCapabilities", cap, why);
@@ -156,11 +169,24 @@ static void build_socket_bind(struct ctx *c)
     buf_free(&v);
 }
 
+/* Listen ports matter for the bind capability (below 1024) and for socket binding (with
+ * fixed_ports); the distribution port range only for fixed_ports. */
+static void note_unused_ports(struct ctx *c, bool fixed)
+{
+    note_unused(c, "listen_ports", !fixed && !c->bind_caps,
+                "only ports below 1024 (the bind capability) or distribution = fixed_ports "
+                "(SocketBindAllow=) use it");
+    note_unused(c, "dist_port_min", !fixed, "distribution is not fixed_ports");
+    note_unused(c, "dist_port_max", !fixed, "distribution is not fixed_ports");
+}
+
 int build_network(struct ctx *c)
 {
+    bool fixed = strcmp(c->o->distribution, "fixed_ports") == 0;
     if (c->o->private_network)
         add(c, UF_SERVICE, SEC_SERVICE, "PrivateNetwork", "yes", "private_network");
-    if (strcmp(c->o->distribution, "fixed_ports") == 0)
+    note_unused_ports(c, fixed);
+    if (fixed)
         build_socket_bind(c);
     if (c->o->cookie_file[0] != '\0') {
         struct buf v = {0};

@@ -12,6 +12,17 @@ void unit_file_name(struct buf *out, enum unit_file f, const char *svc)
     buf_printf(out, "%s%s", svc, suffix[f]);
 }
 
+/* Every given key either shapes the output or is listed in the manifest with the reason it
+ * did not: each builder that can leave a key unused says so here. */
+void note_unused(struct ctx *c, const char *key, bool unused, const char *reason)
+{
+    struct unit_model *m = c->m;
+    if (!unused || !gen_opt_given(c->o, key))
+        return;
+    m->unused = xrealloc(m->unused, (m->n_unused + 1) * sizeof(*m->unused));
+    m->unused[m->n_unused++] = (struct unused_key){key, xstrdup(reason)};
+}
+
 bool knows(const struct ctx *c, const char *key, const char *value)
 {
     return directive_since(key, value) <= c->m->systemd_version;
@@ -203,6 +214,9 @@ void unit_model_free(struct unit_model *m)
         free(m->d[i].reason);
     }
     free(m->d);
+    for (size_t i = 0; i < m->n_unused; i++)
+        free(m->unused[i].reason);
+    free(m->unused);
     free(m->service);
     free(m->app_name);
     free(m->version);

@@ -29,6 +29,12 @@ struct directive {
     char *reason;
 };
 
+/** A key that was given but changed nothing in the output, and why. */
+struct unused_key {
+    const char *key;
+    char *reason;
+};
+
 /** Everything the writer needs. */
 struct unit_model {
     char *service;   /**< service name, without .service */
@@ -41,7 +47,9 @@ struct unit_model {
     size_t n;
     struct buf sysusers; /**< empty when no user is created */
     struct buf tmpfiles;
-    int exposure_tenths; /**< expected `systemd-analyze security` score times ten */
+    int exposure_tenths;       /**< expected `systemd-analyze security` score times ten */
+    struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
+    size_t n_unused;
 };
 
 /** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one

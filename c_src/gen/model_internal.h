@@ -47,6 +47,7 @@ void addf(struct ctx *c, enum unit_section s, const char *key, const char *reaso
           unsigned long v);
 void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
              const char *reason);
+void note_unused(struct ctx *c, const char *key, bool unused, const char *reason);
 bool knows(const struct ctx *c, const char *key, const char *value);
 bool has_feature(const struct ctx *c, enum sd_feature f);
 /** "`what` needs systemd N" with N the first version knowing `key`(=`value`); caller frees. */

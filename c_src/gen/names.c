@@ -136,19 +136,19 @@ int resolve_paths(struct ctx *c)
  * directive (see sdver.c); older targets get a tmpfiles.d line for the legacy path instead. */
 static const struct dir_kind {
     const char *name, *directive, *mode_directive, *specifier, *legacy, *env;
-    size_t mode_offset;
+    const char *mode_key; /**< the option holding the mode */
 } DIRS[] = {
     {"runtime", "RuntimeDirectory", "RuntimeDirectoryMode", "%t", "/run", "RUNTIME_DIR",
-     offsetof(struct gen_opts, runtime_directory_mode)},
+     "runtime_directory_mode"},
     {"configuration", "ConfigurationDirectory", "ConfigurationDirectoryMode", "%E", "/etc",
-     "CONFIGURATION_DIR", offsetof(struct gen_opts, configuration_directory_mode)},
+     "CONFIGURATION_DIR", "configuration_directory_mode"},
     {"state", "StateDirectory", "StateDirectoryMode", "%S", "/var/lib", "STATE_DIR",
-     offsetof(struct gen_opts, state_directory_mode)},
+     "state_directory_mode"},
     {"cache", "CacheDirectory", "CacheDirectoryMode", "%C", "/var/cache", "CACHE_DIR",
-     offsetof(struct gen_opts, cache_directory_mode)},
+     "cache_directory_mode"},
     {"logs", "LogsDirectory", "LogsDirectoryMode", "%L", "/var/log", "LOGS_DIR",
-     offsetof(struct gen_opts, logs_directory_mode)},
-    {"tmp", NULL, NULL, NULL, "/var/tmp", "TMP_DIR", 0},
+     "logs_directory_mode"},
+    {"tmp", NULL, NULL, NULL, "/var/tmp", "TMP_DIR", NULL},
 };
 
 static const struct dir_kind *dir_kind(const char *name, size_t len)
@@ -234,8 +234,8 @@ int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, stru
 /* One listed dir: the directive and its mode, or a tmpfiles.d line for older targets. */
 static void build_dir(struct ctx *c, const struct dir_kind *k)
 {
-    unsigned long mode =
-        *(const unsigned long *)(const void *)((const char *)c->o + k->mode_offset);
+    const struct opt_def *def = gen_opt_find(k->mode_key);
+    unsigned long mode = *(const unsigned long *)(const void *)((const char *)c->o + def->offset);
     if (!managed_dirs(c, k)) {
         buf_printf(&c->m->tmpfiles, "d %s/%s %04lo %s %s -\n", k->legacy, c->n.svc, mode, c->n.user,
                    c->n.group);
@@ -245,12 +245,27 @@ static void build_dir(struct ctx *c, const struct dir_kind *k)
     addf(c, SEC_SERVICE, k->mode_directive, "dirs", true, mode);
 }
 
+/* A mode given for a dir that is not listed changes nothing. */
+static void note_unused_mode(struct ctx *c, const struct dir_kind *k, bool listed)
+{
+    struct buf why = {0};
+    buf_printf(&why, "%s is not in dirs", k->name);
+    note_unused(c, k->mode_key, !listed, buf_str(&why));
+    buf_free(&why);
+}
+
 int build_dirs(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    for (size_t i = 0; i < ARRAY_SIZE(DIRS); i++)
-        if (strlist_contains(&o->dirs, DIRS[i].name) && DIRS[i].directive != NULL)
+    for (size_t i = 0; i < ARRAY_SIZE(DIRS); i++) {
+        bool listed = strlist_contains(&o->dirs, DIRS[i].name);
+        if (DIRS[i].mode_key != NULL)
+            note_unused_mode(c, &DIRS[i], listed);
+        if (listed && DIRS[i].directive != NULL)
             build_dir(c, &DIRS[i]);
+    }
+    note_unused(c, "runtime_directory_preserve", !strlist_contains(&o->dirs, "runtime"),
+                "runtime is not in dirs");
     if (strlist_contains(&o->dirs, "runtime"))
         add(c, UF_SERVICE, SEC_SERVICE, "RuntimeDirectoryPreserve", o->runtime_directory_preserve,
             "runtime_directory_preserve");

@@ -195,6 +195,20 @@ static void manifest_directive(const struct unit_model *m, const struct directiv
     buf_free(&file);
 }
 
+/* Keys that were given but had no effect, each with the reason. */
+static void manifest_unused(const struct unit_model *m, struct buf *out)
+{
+    buf_add(out, m->n_unused ? "  \"options\": [\n" : "  \"options\": [");
+    for (size_t i = 0; i < m->n_unused; i++) {
+        buf_add(out, "    {\"key\": ");
+        json_str(out, m->unused[i].key);
+        buf_add(out, ", \"effect\": \"none\", \"reason\": ");
+        json_str(out, m->unused[i].reason);
+        buf_add(out, i + 1 < m->n_unused ? "},\n" : "}\n  ");
+    }
+    buf_add(out, "],\n");
+}
+
 void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out)
 {
     buf_add(out, "{\n  \"service\": ");
@@ -214,7 +228,9 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
         buf_add(out, i ? ", " : "");
         json_str(out, files->v[i]);
     }
-    buf_add(out, "],\n  \"directives\": [\n");
+    buf_add(out, "],\n");
+    manifest_unused(m, out);
+    buf_add(out, "  \"directives\": [\n");
     for (size_t i = 0; i < m->n; i++) {
         manifest_directive(m, &m->d[i], out);
         buf_add(out, i + 1 < m->n ? ",\n" : "\n");

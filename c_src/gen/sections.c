@@ -88,6 +88,7 @@ static void build_type(struct ctx *c)
     const char *type = notify ? build_reload(c) : o->service_type;
     add(c, UF_SERVICE, SEC_SERVICE, "Type", knows(c, "Type", type) ? type : "simple",
         "service_type");
+    note_unused(c, "watchdog_sec", !notify, "only service_type = notify has a watchdog");
     if (!notify)
         return;
     add(c, UF_SERVICE, SEC_SERVICE, "NotifyAccess", "main",
@@ -121,6 +122,8 @@ int build_process(struct ctx *c)
 
 int build_identity(struct ctx *c)
 {
+    note_unused(c, "app_group", c->o->dynamic_user,
+                "dynamic_user: systemd picks the group along with the user");
     if (c->o->dynamic_user) {
         add(c, UF_SERVICE, SEC_SERVICE, "DynamicUser", "yes", "dynamic_user");
         add(c, UF_SERVICE, SEC_SERVICE, "User", c->n.user, "name of the dynamic user");
@@ -209,6 +212,8 @@ static void runtime_env_identity(struct ctx *c)
 
 int build_runtime_env_unit(struct ctx *c)
 {
+    note_unused(c, "runtime_environment_service_script", !c->o->runtime_environment_service,
+                "runtime_environment_service is off");
     if (!c->o->runtime_environment_service)
         return 0;
     const char *why = "runtime_environment_service";

@@ -164,6 +164,26 @@ static void test_model_gates_versions(void **state)
     buf_free(&err);
 }
 
+static void test_unused_keys(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\nlisten_ports = 4000\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 1);
+    assert_string_equal(m.unused[0].key, "listen_ports");
+    unit_model_free(&m);
+    /* Below 1024 the port needs the bind capability; with fixed_ports it may be bound. */
+    assert_int_equal(build("app_name = foo\nlisten_ports = 80\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 0);
+    unit_model_free(&m);
+    assert_int_equal(
+        build("app_name = foo\ndistribution = fixed_ports\nlisten_ports = 4000\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 0);
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
 static void test_config_cli_precedence(void **state)
 {
     (void)state;
@@ -220,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_model_defaults),
         cmocka_unit_test(test_model_refuses_daemon),
         cmocka_unit_test(test_model_gates_versions),
+        cmocka_unit_test(test_unused_keys),
         cmocka_unit_test(test_config_cli_precedence),
         cmocka_unit_test(test_typed_options),
     };
