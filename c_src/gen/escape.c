@@ -7,22 +7,44 @@
 #include <stdint.h>
 #include <string.h>
 
-/* systemd ignores a unit file line that is not UTF-8 by its rules, noncharacters included. */
-const char *text_problem(const char *s)
+static bool is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* Why control byte `c` is refused under `allow` (TEXT_* flags), or NULL. */
+static const char *control_problem(unsigned char c, unsigned allow)
+{
+    if (c == '\t' && (allow & TEXT_TAB))
+        return NULL;
+    if (c == '\n' && (allow & TEXT_NEWLINE))
+        return NULL;
+    if (allow & TEXT_CONTROL)
+        return NULL;
+    return c == '\n' || c == '\r' ? "contains a line break" : "contains a control character";
+}
+
+/* systemd ignores a unit file line that is not UTF-8 by its rules, noncharacters included.
+ * Allowed control bytes are written escaped, so they never reach the line raw. */
+const char *text_problem_allowing(const char *s, unsigned allow)
 {
     const unsigned char *end = (const unsigned char *)s + strlen(s);
 
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p == '\n' || *p == '\r')
-            return "contains a line break";
-        if (*p < 0x20 || *p == 0x7f)
-            return "contains a control character";
-        size_t n = vigil_utf8_char_len(p, (size_t)(end - p));
+        const char *problem = is_control(*p) ? control_problem(*p, allow) : NULL;
+        size_t n = is_control(*p) ? 1 : vigil_utf8_char_len(p, (size_t)(end - p));
+        if (problem != NULL)
+            return problem;
         if (n == 0)
             return "is not valid UTF-8";
         p += n;
     }
     return NULL;
+}
+
+const char *text_problem(const char *s)
+{
+    return text_problem_allowing(s, 0);
 }
 
 const char *path_problem(const char *s)
@@ -141,6 +163,22 @@ static bool word_is_plain(const char *s)
     return true;
 }
 
+/* One character inside double quotes: " and \ escaped, control bytes as the C escapes that
+ * systemd's unquoting (cunescape) resolves. */
+static void quoted_char(struct buf *b, char c)
+{
+    static const char from[] = "\t\n\r", to[] = "tnr";
+    const char *hit = c != '\0' ? strchr(from, c) : NULL;
+    if (c == '"' || c == '\\')
+        buf_printf(b, "\\%c", c);
+    else if (hit != NULL)
+        buf_printf(b, "\\%c", to[hit - from]);
+    else if (is_control((unsigned char)c))
+        buf_printf(b, "\\x%02x", (unsigned)(unsigned char)c);
+    else
+        buf_addc(b, c);
+}
+
 void quote_word(struct buf *b, const char *s, bool force)
 {
     if (!force && word_is_plain(s)) {
@@ -148,11 +186,8 @@ void quote_word(struct buf *b, const char *s, bool force)
         return;
     }
     buf_addc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addc(b, '\\');
-        buf_addc(b, *p);
-    }
+    for (const char *p = s; *p; p++)
+        quoted_char(b, *p);
     buf_addc(b, '"');
 }
 

@@ -12,8 +12,14 @@
 
 #include <stdbool.h>
 
+/** Control bytes a context can carry, escaped inside a quoted word (see quote_word). */
+enum { TEXT_TAB = 1, TEXT_NEWLINE = 2, TEXT_CONTROL = 4 };
+
 /** Why `s` cannot appear in a unit file at all (newline, control character, bad UTF-8), or NULL. */
 const char *text_problem(const char *s);
+
+/** As text_problem(), but the control bytes in `allow` (TEXT_* flags) are fine. */
+const char *text_problem_allowing(const char *s, unsigned allow);
 
 /** Why `s` is not an absolute, normalized path that a unit file can carry, or NULL. */
 const char *path_problem(const char *s);
@@ -37,7 +43,8 @@ bool unit_name_valid(const char *s);
 /** Appends `s` with `%` doubled and, when `dollar` is set, `$` doubled (command lines). */
 void spec_escape(struct buf *b, const char *s, bool dollar);
 
-/** Appends `s` as one word for a list setting, double-quoted when it needs to be or `force`. */
+/** Appends `s` as one word for a list setting, double-quoted when it needs to be or `force`;
+ * inside the quotes " and \ are escaped and control bytes written as C escapes. */
 void quote_word(struct buf *b, const char *s, bool force);
 
 /** Splits a command written with POSIX shell quoting ('...', "...", backslash) into words.

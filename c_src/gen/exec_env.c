@@ -178,31 +178,59 @@ static void set_env_literal(struct ctx *c, const char *name, const char *value, 
     buf_free(&v);
 }
 
+/* Control bytes the target's manager accepts in an environment value; they are written as
+ * C escapes inside the quoted Environment= word, which systemd unquotes. */
+static unsigned env_allowed(const struct ctx *c)
+{
+    return (has_feature(c, SD_ENV_TAB) ? TEXT_TAB : 0) |
+           (has_feature(c, SD_ENV_NEWLINE) ? TEXT_NEWLINE : 0) |
+           (has_feature(c, SD_ENV_CONTROL) ? TEXT_CONTROL : 0);
+}
+
+/* A control byte newer targets would carry: say from which version. */
+static int refuse_env_text(struct ctx *c, const char *raw, const char *problem)
+{
+    if (text_problem_allowing(raw, TEXT_TAB | TEXT_NEWLINE | TEXT_CONTROL) != NULL)
+        return fail(c, "env_vars", raw, problem);
+    unsigned v = text_problem_allowing(raw, TEXT_TAB | TEXT_NEWLINE) == NULL
+                     ? feature_since(SD_ENV_NEWLINE)
+                     : feature_since(SD_ENV_CONTROL);
+    struct buf why = {0};
+    buf_printf(&why, "%s, which environment values carry from systemd %u", problem, v);
+    int r = fail(c, "env_vars", raw, buf_str(&why));
+    buf_free(&why);
+    return r;
+}
+
+/* One env_vars entry, NAME=value, where value may hold @{key} references. */
+static int user_env_one(struct ctx *c, const char *raw)
+{
+    const char *eq = strchr(raw, '='), *problem = text_problem_allowing(raw, env_allowed(c));
+    if (problem != NULL)
+        return refuse_env_text(c, raw, problem);
+    if (eq == NULL)
+        return fail(c, "env_vars", raw, "is not NAME=value");
+    char *name = xstrndup(raw, (size_t)(eq - raw));
+    int r = env_name_valid(name)
+                ? 0
+                : fail(c, "env_vars", raw, "is not NAME=value with NAME of [A-Za-z0-9_]");
+    struct buf v = {0};
+    buf_add(&v, "");
+    if (r == 0)
+        r = expand_refs(c, "env_vars", eq + 1, false, &v);
+    if (r == 0)
+        set_env(c, name, buf_str(&v), "env_vars");
+    buf_free(&v);
+    free(name);
+    return r;
+}
+
 static int user_env(struct ctx *c)
 {
-    for (size_t i = 0; i < c->o->env_vars.n; i++) {
-        const char *raw = c->o->env_vars.v[i], *eq = strchr(raw, '=');
-        const char *problem = text_problem(raw);
-        if (problem != NULL)
-            return fail(c, "env_vars", raw, problem);
-        if (eq == NULL)
-            return fail(c, "env_vars", raw, "is not NAME=value");
-        char *name = xstrndup(raw, (size_t)(eq - raw));
-        int r = env_name_valid(name)
-                    ? 0
-                    : fail(c, "env_vars", raw, "is not NAME=value with NAME of [A-Za-z0-9_]");
-        struct buf v = {0};
-        buf_add(&v, "");
-        if (r == 0)
-            r = expand_refs(c, "env_vars", eq + 1, false, &v);
-        if (r == 0)
-            set_env(c, name, buf_str(&v), "env_vars");
-        buf_free(&v);
-        free(name);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < c->o->env_vars.n; i++)
+        r = user_env_one(c, c->o->env_vars.v[i]);
+    return r;
 }
 
 static void erl_flags(struct ctx *c)

@@ -164,14 +164,18 @@ int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered
     return 0;
 }
 
-/* Values are validated UTF-8 without control characters, so only " and \ need escaping. */
+/* Values are validated UTF-8 and hold control bytes only as unit file escapes; a raw one
+ * would still come out as valid JSON. */
 static void json_str(struct buf *out, const char *s)
 {
     buf_addc(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addc(out, '\\');
-        buf_addc(out, *p);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20)
+            buf_printf(out, "\\u%04x", *p);
+        else if (*p == '"' || *p == '\\')
+            buf_printf(out, "\\%c", *p);
+        else
+            buf_addc(out, (char)*p);
     }
     buf_addc(out, '"');
 }

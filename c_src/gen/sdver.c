@@ -66,6 +66,7 @@ static const unsigned FEATURES[SD_FEATURE_COUNT] = {
     [SD_EXPOSURE_MEASURED] = 248,
     /* Environment values: a tab always passed the manager's check, a newline from 239 (for
      * all environment sources), every other control character from 248. */
+    [SD_ENV_TAB] = 219,
     [SD_ENV_NEWLINE] = 239,
     [SD_ENV_CONTROL] = 248,
 };

@@ -12,6 +12,7 @@ enum sd_feature {
     SD_EXEC_PREFIX_BANG,  /**< `!` and `!!` command prefixes: no user change */
     SD_EXPOSURE_MEASURED, /**< targets from here get every directive of the profiles, so the
                                exposure score measured with systemd 252 applies */
+    SD_ENV_TAB,           /**< a tab in an environment value */
     SD_ENV_NEWLINE,       /**< a newline in an environment value */
     SD_ENV_CONTROL,       /**< any control character in an environment value */
     SD_FEATURE_COUNT

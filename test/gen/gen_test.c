@@ -25,7 +25,9 @@ static char *quoted(const char *s, bool force)
 static void test_quote_roundtrip(void **state)
 {
     (void)state;
-    const char *values[] = {"plain", "a b", "q\"uote", "back\\slash\\", "", ";", "é ✓", "'"};
+    const char *values[] = {"plain", "a b",         "q\"uote",    "back\\slash\\", "",
+                            ";",     "é ✓",         "'",          "tab\tin",       "nl\nx\r",
+                            "\x01",  "\x1b[0m\x7f", "\\t literal"};
     for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
         char *q = quoted(values[i], false);
         const char *p = q;
@@ -70,6 +72,14 @@ static void test_text_problems(void **state)
     /* systemd ignores a unit file line holding a noncharacter. */
     assert_string_equal(text_problem("a\xef\xbf\xbf"), "is not valid UTF-8");
     assert_string_equal(text_problem("\xef\xb7\x90"), "is not valid UTF-8");
+    /* Environment values: each control byte is allowed or not by the target's version. */
+    assert_null(text_problem_allowing("a\tb", TEXT_TAB));
+    assert_string_equal(text_problem_allowing("a\nb", TEXT_TAB), "contains a line break");
+    assert_null(text_problem_allowing("a\nb", TEXT_TAB | TEXT_NEWLINE));
+    assert_string_equal(text_problem_allowing("a\x1b", TEXT_TAB | TEXT_NEWLINE),
+                        "contains a control character");
+    assert_null(text_problem_allowing("\r\x1b\x7f", TEXT_CONTROL));
+    assert_string_equal(text_problem_allowing("\x1b\xff", TEXT_CONTROL), "is not valid UTF-8");
     assert_non_null(raw_value_problem("ends\\"));
     assert_non_null(raw_value_problem(" lead"));
     assert_null(path_problem("/srv/a b"));
