@@ -219,18 +219,9 @@ static int add_path_list(struct ctx *c, const char *key, const char *directive,
     return 0;
 }
 
-int build_paths(struct ctx *c)
+/* An empty read-only root with only what the BEAM needs bound back in. */
+static int build_chroot(struct ctx *c)
 {
-    const struct gen_opts *o = c->o;
-    int r = add_path_list(c, "read_write_paths", "ReadWritePaths", &o->read_write_paths);
-    if (r == 0)
-        r = add_path_list(c, "read_only_paths", "ReadOnlyPaths", &o->read_only_paths);
-    if (r == 0)
-        r = add_path_list(c, "inaccessible_paths", "InaccessiblePaths", &o->inaccessible_paths);
-    if (r < 0 || !o->chroot)
-        return r;
-    /* An empty read-only root with only what the BEAM needs bound back in. */
-    add(c, UF_SERVICE, SEC_SERVICE, "TemporaryFileSystem", "/:ro", "chroot");
     static const char *const sys[] = {"/usr",
                                       "-/lib",
                                       "-/lib64",
@@ -242,13 +233,27 @@ int build_paths(struct ctx *c)
                                       "-/etc/localtime",
                                       "-/etc/passwd",
                                       "-/etc/group"};
+    add(c, UF_SERVICE, SEC_SERVICE, "TemporaryFileSystem", "/:ro", "chroot");
     for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
         add(c, UF_SERVICE, SEC_SERVICE, "BindReadOnlyPaths", sys[i], "chroot");
     struct strlist deploy = {0};
     strlist_push(&deploy, c->n.deploy);
-    r = add_path_list(c, "deploy_dir", "BindReadOnlyPaths", &deploy);
+    int r = add_path_list(c, "deploy_dir", "BindReadOnlyPaths", &deploy);
     strlist_free(&deploy);
     return r;
+}
+
+int build_paths(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    int r = add_path_list(c, "read_write_paths", "ReadWritePaths", &o->read_write_paths);
+    if (r == 0)
+        r = add_path_list(c, "read_only_paths", "ReadOnlyPaths", &o->read_only_paths);
+    if (r == 0)
+        r = add_path_list(c, "inaccessible_paths", "InaccessiblePaths", &o->inaccessible_paths);
+    if (r < 0 || !o->chroot)
+        return r;
+    return build_chroot(c);
 }
 
 /* Expected `systemd-analyze security --offline=true` exposure in tenths, as measured with

@@ -144,29 +144,36 @@ static void tmpfiles_path(struct buf *out, const char *path)
     buf_free(&v);
 }
 
+static void build_sysusers(struct ctx *c)
+{
+    const struct names *n = &c->n;
+    bool own_group = strcmp(n->group, n->user) != 0;
+    if (c->o->dynamic_user)
+        return;
+    if (own_group)
+        buf_printf(&c->m->sysusers, "g %s -\n", n->group);
+    /* "-:group" picks any free UID and the named primary group. */
+    buf_printf(&c->m->sysusers, "u %s %s%s \"%s release\" - -\n", n->user, own_group ? "-:" : "-",
+               own_group ? n->group : "", n->svc);
+}
+
+static void tmpfiles_dir(struct buf *t, const char *path, const char *mode, const struct names *n)
+{
+    buf_add(t, "d ");
+    tmpfiles_path(t, path);
+    buf_printf(t, " %s %s %s -\n", mode, n->deploy_user, n->deploy_group);
+}
+
 int build_companion_files(struct ctx *c)
 {
-    const struct gen_opts *o = c->o;
     struct unit_model *m = c->m;
-    if (!o->dynamic_user) {
-        if (strcmp(c->n.group, c->n.user) != 0)
-            buf_printf(&m->sysusers, "g %s -\n", c->n.group);
-        /* "-:group" picks any free UID and the named primary group. */
-        buf_printf(&m->sysusers, "u %s %s%s \"%s release\" - -\n", c->n.user,
-                   strcmp(c->n.group, c->n.user) != 0 ? "-:" : "-",
-                   strcmp(c->n.group, c->n.user) != 0 ? c->n.group : "", c->n.svc);
-    }
     struct buf t = {0};
-    buf_add(&t, "d ");
-    tmpfiles_path(&t, c->n.deploy);
-    buf_printf(&t, " %s %s %s -\n", o->dynamic_user ? "0755" : "0750", c->n.deploy_user,
-               c->n.deploy_group);
-    if (strcmp(o->restart_method, "systemctl") != 0) {
+    build_sysusers(c);
+    tmpfiles_dir(&t, c->n.deploy, c->o->dynamic_user ? "0755" : "0750", &c->n);
+    if (strcmp(c->o->restart_method, "systemctl") != 0) {
         struct buf flags = {0};
         buf_printf(&flags, "%s/flags", c->n.deploy);
-        buf_add(&t, "d ");
-        tmpfiles_path(&t, buf_str(&flags));
-        buf_printf(&t, " 0770 %s %s -\n", c->n.deploy_user, c->n.deploy_group);
+        tmpfiles_dir(&t, buf_str(&flags), "0770", &c->n);
         buf_free(&flags);
     }
     /* Legacy dir lines from build_dirs() come after the deploy dir. */
@@ -210,35 +217,44 @@ static void runtime_env_identity(struct ctx *c)
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "UMask", "0077", "the file may hold secrets");
 }
 
+/* The oneshot unit that writes the environment file before the service starts. */
+static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
+{
+    const char *why = "runtime_environment_service";
+    struct buf esc = {0}, cmd = {0};
+    add(c, UF_RUNTIME_ENV, SEC_UNIT, "Description", "Runtime environment", why);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "Type", "oneshot", why);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
+    runtime_env_identity(c);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectory", dir, why);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
+    buf_add(&esc, "");
+    spec_escape(&esc, c->n.env_script, true);
+    quote_word(&cmd, buf_str(&esc), false);
+    buf_printf(&cmd, " %s", file);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
+        "runtime_environment_service_script, given the file to write");
+    buf_free(&esc);
+    buf_free(&cmd);
+}
+
 int build_runtime_env_unit(struct ctx *c)
 {
     note_unused(c, "runtime_environment_service_script", !c->o->runtime_environment_service,
                 "runtime_environment_service is off");
     if (!c->o->runtime_environment_service)
         return 0;
-    const char *why = "runtime_environment_service";
-    struct buf dir = {0}, file = {0}, cmd = {0}, esc = {0};
+    struct buf dir = {0}, file = {0}, opt = {0};
     buf_printf(&dir, "%s-runtime-environment", c->n.svc);
     buf_printf(&file, "%%t/%s/environment", buf_str(&dir));
-    add(c, UF_RUNTIME_ENV, SEC_UNIT, "Description", "Runtime environment", why);
-    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "Type", "oneshot", why);
-    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
-    runtime_env_identity(c);
-    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectory", buf_str(&dir), why);
-    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
-    buf_add(&esc, "");
-    spec_escape(&esc, c->n.env_script, true);
-    quote_word(&cmd, buf_str(&esc), false);
-    buf_printf(&cmd, " %s", buf_str(&file));
-    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
-        "runtime_environment_service_script, given the file to write");
-    buf_free(&esc);
-    buf_printf(&esc, "-%s", buf_str(&file));
-    add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&esc), why);
+    runtime_env_unit(c, buf_str(&dir), buf_str(&file));
+    /* `-`: the service still starts when the file is missing. */
+    buf_printf(&opt, "-%s", buf_str(&file));
+    add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&opt),
+        "runtime_environment_service");
     buf_free(&dir);
     buf_free(&file);
-    buf_free(&cmd);
-    buf_free(&esc);
+    buf_free(&opt);
     c->m->has_file[UF_RUNTIME_ENV] = true;
     return 0;
 }
