@@ -1,5 +1,5 @@
 /* vigil-unit: turns a release's settings into a hardened Type=notify systemd service and its
- * companion files. main() only wires the parts: options, model, writer. */
+ * companion files. main() only wires the parts: options, model, renderer, file output. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>

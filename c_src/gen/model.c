@@ -1,3 +1,6 @@
+/* The model core: the build context, adding and dropping directives, refusals, checks across
+ * keys, and the build order. The concerns live in names.c, exec_env.c, hardening.c and
+ * sections.c (see model_internal.h). */
 #include "model_internal.h"
 
 #include <errno.h>
