@@ -7,9 +7,13 @@ GEN_TEST := $(TOP)/test/gen
 # UTF-8 by systemd's rules is shared with the notification core.
 GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
-GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c opts.c model.c render.c cli.c) \
+GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c config.c sdver.c model.c names.c \
+	exec_env.c hardening.c sections.c render.c cli.c) \
 	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c
+# Helpers only the tests use (reading escaped values back); not part of the binary.
+GEN_TEST_SRCS := $(GEN_TEST)/unquote.c
+GEN_TEST_HDRS := $(GEN_TEST)/unquote.h
 GEN_TEMPLATES := $(wildcard $(TOP)/templates/*)
 GEN_BIN := $(PRIV)/vigil-unit
 
@@ -21,7 +25,8 @@ BENCH_TARGETS += bench-gen
 FUZZ_TARGETS += fuzz-gen
 LINT_TARGETS += lint-gen
 CLEAN_DIRS += $(GEN_BUILD) $(PRIV)/templates
-C_SOURCES += $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c
+C_SOURCES += $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c \
+	$(GEN_TEST_SRCS) $(GEN_TEST_HDRS)
 
 GEN_OBJS := $(patsubst $(TOP)/c_src/%.c,$(GEN_BUILD)/%.o,$(GEN_SRCS))
 FUZZ_SECONDS ?= 60
@@ -45,21 +50,21 @@ $(PRIV)/templates/%: $(TOP)/templates/%
 -include $(GEN_OBJS:.o=.d)
 
 # cmocka suite, built plain, with ASan/UBSan, and run under valgrind.
-$(GEN_BUILD)/gen_test: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS)
+$(GEN_BUILD)/gen_test: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(GEN_INCLUDES) $^ -lcmocka -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $^ -lcmocka -o $@
 
-$(GEN_BUILD)/gen_test_asan: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS)
+$(GEN_BUILD)/gen_test_asan: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) $^ -lcmocka -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $^ -lcmocka -o $@
 
 $(GEN_BUILD)/vigil-unit-asan: $(GEN_SRCS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) $^ -o $@
 
-$(GEN_BUILD)/fuzz_gen: $(GEN_TEST)/fuzz_gen.c $(GEN_LIB_SRCS)
+$(GEN_BUILD)/fuzz_gen: $(GEN_TEST)/fuzz_gen.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS)
 	@mkdir -p $(@D)
-	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined $(GEN_INCLUDES) $^ -o $@
+	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined $(GEN_INCLUDES) -I$(GEN_TEST) $^ -o $@
 
 test-gen: test-gen-unit test-gen-asan test-gen-valgrind test-gen-cli test-gen-golden \
 	test-gen-roundtrip test-gen-fuzz-quick
@@ -106,4 +111,5 @@ lint-gen:
 	$(Q)clang-tidy -quiet --warnings-as-errors='*' \
 		--checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,performance-*' \
 		$(GEN_SRCS) -- $(CSTD) $(GEN_INCLUDES) 2>/dev/null
-	$(Q)clang-format --dry-run -Werror $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c
+	$(Q)clang-format --dry-run -Werror $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c \
+		$(GEN_TEST_SRCS) $(GEN_TEST_HDRS)

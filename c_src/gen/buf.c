@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The one out-of-memory path: the generator cannot continue, and says so. */
 static void die_oom(void)
 {
     fputs("vigil-unit: out of memory\n", stderr);
@@ -78,10 +79,7 @@ void buf_free(struct buf *b)
 
 void strlist_push(struct strlist *l, const char *s)
 {
-    char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-    if (v == NULL)
-        die_oom();
-    l->v = v;
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
     l->v[l->n++] = xstrdup(s);
 }
 
@@ -107,6 +105,22 @@ char *xstrdup(const char *s)
     if (p == NULL)
         die_oom();
     return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = strndup(s, n);
+    if (p == NULL)
+        die_oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size);
+    if (q == NULL)
+        die_oom();
+    return q;
 }
 
 void *xcalloc(size_t n, size_t size)

@@ -51,6 +51,12 @@ void strlist_free(struct strlist *l);
 /** strdup that aborts on out-of-memory. */
 char *xstrdup(const char *s);
 
+/** strndup that aborts on out-of-memory. */
+char *xstrndup(const char *s, size_t n);
+
+/** realloc that aborts on out-of-memory. */
+void *xrealloc(void *p, size_t size);
+
 /** calloc that aborts on out-of-memory. */
 void *xcalloc(size_t n, size_t size);
 

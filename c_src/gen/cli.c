@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
+#include "io.h"
 
 enum {
     OPT_CONFIG = 1,
@@ -72,8 +72,9 @@ static int handle(int c, struct cli *cli)
     default:
         if (c < OPT_KEY_BASE)
             return -EINVAL;
-        strlist_push(&cli->keys, GEN_OPT_DEFS[c - OPT_KEY_BASE].key);
-        strlist_push(&cli->values, optarg ? optarg : "yes");
+        cli->settings = xrealloc(cli->settings, (cli->n_settings + 1) * sizeof(*cli->settings));
+        cli->settings[cli->n_settings++] =
+            (struct cli_setting){&GEN_OPT_DEFS[c - OPT_KEY_BASE], optarg ? optarg : "yes"};
         return 0;
     }
 }
@@ -101,7 +102,6 @@ int cli_parse(int argc, char **argv, struct cli *ret, struct buf *err)
 
 int cli_apply(const struct cli *cli, struct gen_opts *o, struct buf *err)
 {
-    enum opt_origin *origins = xcalloc(gen_opt_count(), sizeof(*origins));
     int r = 0;
     if (cli->config != NULL) {
         struct buf text = {0};
@@ -109,18 +109,16 @@ int cli_apply(const struct cli *cli, struct gen_opts *o, struct buf *err)
         if (r < 0)
             buf_printf(err, "config: cannot read %s: %s", cli->config, strerror(-r));
         else
-            r = gen_opts_read_config(o, origins, buf_str(&text), cli->config, err);
+            r = gen_opts_read_config(o, buf_str(&text), cli->config, err);
         buf_free(&text);
     }
-    for (size_t i = 0; r == 0 && i < cli->keys.n; i++)
-        r = gen_opt_set(o, origins, gen_opt_find(cli->keys.v[i]), cli->values.v[i], ORIGIN_CLI,
-                        err);
-    free(origins);
+    for (size_t i = 0; r == 0 && i < cli->n_settings; i++)
+        r = gen_opt_set(o, cli->settings[i].def, cli->settings[i].value, ORIGIN_CLI, err);
     return r;
 }
 
 void cli_free(struct cli *cli)
 {
-    strlist_free(&cli->keys);
-    strlist_free(&cli->values);
+    free(cli->settings);
+    *cli = (struct cli){0};
 }

@@ -7,12 +7,18 @@
 
 #include <stdbool.h>
 
+/** One setting given on the command line: the key getopt matched and its value (in argv). */
+struct cli_setting {
+    const struct opt_def *def;
+    const char *value;
+};
+
 /** What the command line asks for, apart from the settings themselves. */
 struct cli {
     const char *config, *output, *templates, *init_templates;
     bool print, help;
-    struct strlist keys;   /**< setting keys given on the command line, in order */
-    struct strlist values; /**< their values, index for index */
+    struct cli_setting *settings; /**< in command line order */
+    size_t n_settings;
 };
 
 /** Parses argv with getopt_long. Returns 0, or -EINVAL with the problem in `err`. */

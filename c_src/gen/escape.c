@@ -7,22 +7,44 @@
 #include <stdint.h>
 #include <string.h>
 
-/* systemd ignores a unit file line that is not UTF-8 by its rules, noncharacters included. */
-const char *text_problem(const char *s)
+static bool is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* Why control byte `c` is refused under `allow` (TEXT_* flags), or NULL. */
+static const char *control_problem(unsigned char c, unsigned allow)
+{
+    if (c == '\t' && (allow & TEXT_TAB))
+        return NULL;
+    if (c == '\n' && (allow & TEXT_NEWLINE))
+        return NULL;
+    if (allow & TEXT_CONTROL)
+        return NULL;
+    return c == '\n' || c == '\r' ? "contains a line break" : "contains a control character";
+}
+
+/* systemd ignores a unit file line that is not UTF-8 by its rules, noncharacters included.
+ * Allowed control bytes are written escaped, so they never reach the line raw. */
+const char *text_problem_allowing(const char *s, unsigned allow)
 {
     const unsigned char *end = (const unsigned char *)s + strlen(s);
 
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p == '\n' || *p == '\r')
-            return "contains a line break";
-        if (*p < 0x20 || *p == 0x7f)
-            return "contains a control character";
-        size_t n = vigil_utf8_char_len(p, (size_t)(end - p));
+        const char *problem = is_control(*p) ? control_problem(*p, allow) : NULL;
+        size_t n = is_control(*p) ? 1 : vigil_utf8_char_len(p, (size_t)(end - p));
+        if (problem != NULL)
+            return problem;
         if (n == 0)
             return "is not valid UTF-8";
         p += n;
     }
     return NULL;
+}
+
+const char *text_problem(const char *s)
+{
+    return text_problem_allowing(s, 0);
 }
 
 const char *path_problem(const char *s)
@@ -56,6 +78,18 @@ const char *raw_value_problem(const char *s)
     if (n > 0 && s[n - 1] == '\\')
         return "ends with a backslash, which would continue the line";
     return NULL;
+}
+
+int fail_value(struct buf *err, const char *key, const char *value, const char *problem)
+{
+    buf_printf(err, "%s: value \"", key);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            buf_printf(err, "\\x%02x", *p);
+        else
+            buf_addc(err, (char)*p);
+    buf_printf(err, "\" %s", problem);
+    return -EINVAL;
 }
 
 static bool in_set(char c, const char *set)
@@ -129,6 +163,22 @@ static bool word_is_plain(const char *s)
     return true;
 }
 
+/* One character inside double quotes: " and \ escaped, control bytes as the C escapes that
+ * systemd's unquoting (cunescape) resolves. */
+static void quoted_char(struct buf *b, char c)
+{
+    static const char from[] = "\t\n\r", to[] = "tnr";
+    const char *hit = c != '\0' ? strchr(from, c) : NULL;
+    if (c == '"' || c == '\\')
+        buf_printf(b, "\\%c", c);
+    else if (hit != NULL)
+        buf_printf(b, "\\%c", to[hit - from]);
+    else if (is_control((unsigned char)c))
+        buf_printf(b, "\\x%02x", (unsigned)(unsigned char)c);
+    else
+        buf_addc(b, c);
+}
+
 void quote_word(struct buf *b, const char *s, bool force)
 {
     if (!force && word_is_plain(s)) {
@@ -136,71 +186,14 @@ void quote_word(struct buf *b, const char *s, bool force)
         return;
     }
     buf_addc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addc(b, '\\');
-        buf_addc(b, *p);
-    }
+    for (const char *p = s; *p; p++)
+        quoted_char(b, *p);
     buf_addc(b, '"');
-}
-
-/* Resolves the C escape after a backslash at `*p` (pointing past the backslash). Covers the
- * escapes systemd's cunescape() knows that are single characters; others are an error here. */
-static int unescape_one(const char **p, struct buf *ret)
-{
-    static const char from[] = "abfnrtv\\\"' s";
-    static const char to[] = "\a\b\f\n\r\t\v\\\"' \0";
-    const char *hit = **p ? strchr(from, **p) : NULL;
-    if (hit == NULL || **p == ' ')
-        return -EINVAL;
-    char c = to[hit - from];
-    if (**p == 's')
-        c = ' ';
-    buf_addc(ret, c);
-    (*p)++;
-    return 0;
 }
 
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-int unquote_word(const char **p, struct buf *ret_word)
-{
-    const char *s = *p;
-    while (is_blank(*s))
-        s++;
-    if (*s == '\0') {
-        *p = s;
-        return 0;
-    }
-    char quote = 0;
-    for (; *s && (quote || !is_blank(*s));) {
-        char c = *s++;
-        if (quote && c == quote)
-            quote = 0;
-        else if (!quote && (c == '"' || c == '\''))
-            quote = c;
-        else if (c == '\\' && quote != '\'') {
-            if (unescape_one(&s, ret_word) < 0)
-                return -EINVAL;
-        } else
-            buf_addc(ret_word, c);
-    }
-    if (quote)
-        return -EINVAL;
-    *p = s;
-    return 1;
-}
-
-void spec_unescape(struct buf *b, const char *s, bool dollar)
-{
-    for (const char *p = s; *p; p++) {
-        buf_addc(b, *p);
-        if ((*p == '%' || (dollar && *p == '$')) && p[1] == *p)
-            p++;
-    }
 }
 
 /* One character of a shell word at `*s`; updates the quote state. Returns -EINVAL when a

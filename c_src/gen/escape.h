@@ -12,14 +12,24 @@
 
 #include <stdbool.h>
 
+/** Control bytes a context can carry, escaped inside a quoted word (see quote_word). */
+enum { TEXT_TAB = 1, TEXT_NEWLINE = 2, TEXT_CONTROL = 4 };
+
 /** Why `s` cannot appear in a unit file at all (newline, control character, bad UTF-8), or NULL. */
 const char *text_problem(const char *s);
+
+/** As text_problem(), but the control bytes in `allow` (TEXT_* flags) are fine. */
+const char *text_problem_allowing(const char *s, unsigned allow);
 
 /** Why `s` is not an absolute, normalized path that a unit file can carry, or NULL. */
 const char *path_problem(const char *s);
 
 /** Why `s` cannot be a raw (unquoted) setting value, whose edges systemd trims, or NULL. */
 const char *raw_value_problem(const char *s);
+
+/** Appends `key: value "...": problem` to `err`, control bytes of the value shown as \\xHH so
+ * the message stays one line. Returns -EINVAL, for `return fail_value(...)`. */
+int fail_value(struct buf *err, const char *key, const char *value, const char *problem);
 
 /** True for a valid environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
 bool env_name_valid(const char *s);
@@ -33,15 +43,9 @@ bool unit_name_valid(const char *s);
 /** Appends `s` with `%` doubled and, when `dollar` is set, `$` doubled (command lines). */
 void spec_escape(struct buf *b, const char *s, bool dollar);
 
-/** Appends `s` as one word for a list setting, double-quoted when it needs to be or `force`. */
+/** Appends `s` as one word for a list setting, double-quoted when it needs to be or `force`;
+ * inside the quotes " and \ are escaped and control bytes written as C escapes. */
 void quote_word(struct buf *b, const char *s, bool force);
-
-/** Reads one word as systemd does for quoted lists (quotes removed, C escapes resolved).
- * Returns 1 and advances `*p` when a word was read, 0 at the end, -EINVAL on a syntax error. */
-int unquote_word(const char **p, struct buf *ret_word);
-
-/** Appends `s` with `%%` turned back into `%` and, when `dollar` is set, `$$` into `$`. */
-void spec_unescape(struct buf *b, const char *s, bool dollar);
 
 /** Splits a command written with POSIX shell quoting ('...', "...", backslash) into words.
  * Returns 0, or -EINVAL with `*ret_problem` set for unbalanced quotes or an empty command. */

@@ -1,5 +1,5 @@
 /* vigil-unit: turns a release's settings into a hardened Type=notify systemd service and its
- * companion files. main() only wires the parts: options, model, writer. */
+ * companion files. main() only wires the parts: options, model, renderer, file output. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "io.h"
 #include "model.h"
 #include "render.h"
 
@@ -39,7 +40,7 @@ static void default_templates(char *out, size_t size)
 static void report_dropped(const struct unit_model *m)
 {
     for (size_t i = 0; i < m->n; i++)
-        if (m->d[i].status == DS_DROPPED && strncmp(m->d[i].reason, "needs systemd", 13) == 0)
+        if (m->d[i].status == DS_DROPPED && m->d[i].too_new)
             fprintf(stderr, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,
                     m->d[i].reason);
 }
@@ -56,7 +57,7 @@ static int generate(const struct cli *cli, const struct gen_opts *o, const char 
     if (r == 0 && cli->print)
         fputs(rd.contents.v[0], stdout);
     else if (r == 0)
-        r = write_rendered(&rd, cli->output, err);
+        r = write_files(&rd.names, &rd.contents, cli->output, err);
     if (r == 0)
         report_dropped(&m);
     rendered_free(&rd);
@@ -69,7 +70,8 @@ static int run(const struct cli *cli, struct buf *err)
     char tmpl[PATH_MAX];
     default_templates(tmpl, sizeof(tmpl));
     if (cli->init_templates != NULL)
-        return copy_templates(cli->templates ? cli->templates : tmpl, cli->init_templates, err);
+        return copy_templates(cli->templates ? cli->templates : tmpl, cli->init_templates,
+                              RENDER_TEMPLATES, err);
     if (!cli->print == !cli->output) {
         buf_add(err, "give exactly one of --output DIR or --print");
         return -EINVAL;

@@ -25,6 +25,13 @@ struct directive {
     char *value;
     unsigned since;
     enum directive_status status;
+    bool too_new; /**< dropped because the target systemd version lacks it */
+    char *reason;
+};
+
+/** A key that was given but changed nothing in the output, and why. */
+struct unused_key {
+    const char *key;
     char *reason;
 };
 
@@ -40,7 +47,9 @@ struct unit_model {
     size_t n;
     struct buf sysusers; /**< empty when no user is created */
     struct buf tmpfiles;
-    int exposure_tenths; /**< expected `systemd-analyze security` score times ten */
+    int exposure_tenths;       /**< expected `systemd-analyze security` score times ten */
+    struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
+    size_t n_unused;
 };
 
 /** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one
@@ -49,9 +58,6 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
 
 /** Frees the model. */
 void unit_model_free(struct unit_model *m);
-
-/** First systemd version that knows `key` (or `key=value` when listed so), 0 if unknown. */
-unsigned directive_since(const char *key, const char *value);
 
 /** File name of a unit file for service `svc`, e.g. "foo-restart.path". */
 void unit_file_name(struct buf *out, enum unit_file f, const char *svc);

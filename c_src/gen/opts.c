@@ -1,5 +1,7 @@
 #include "opts.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,80 +45,110 @@ static const struct gen_opts DEFAULTS = {
 
 static const char *const DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
 
+/* Allowed values of the keys that take one of a set. */
+static const char *const TYPES[] = {"notify", "exec", NULL};
+static const char *const PROFILES[] = {"strict", "standard", "off", NULL};
+static const char *const RESTARTS[] = {"no",          "on-success", "on-failure", "on-abnormal",
+                                       "on-watchdog", "on-abort",   "always",     NULL};
+static const char *const METHODS[] = {"systemctl", "systemd_flag", "touch", NULL};
+static const char *const RELOADS[] = {"none", "sighup", NULL};
+static const char *const DUMPS[] = {"off", "state", NULL};
+static const char *const DISTS[] = {"none", "epmd_socket", "fixed_ports", NULL};
+static const char *const PRESERVE[] = {"no", "yes", "restart", NULL};
+static const char *const DIR_KINDS[] = {"runtime", "configuration", "state", "cache",
+                                        "logs",    "tmp",           NULL};
+
 const struct opt_def GEN_OPT_DEFS[] = {
-    {"app_name", OPT_STR, O(app_name), "OTP application name, [a-z][a-z0-9_]* (required)"},
-    {"release_name", OPT_STR, O(release_name), "release name (default: app_name)"},
-    {"ext_name", OPT_STR, O(ext_name), "external name (default: app_name with - for _)"},
-    {"service_name", OPT_STR, O(service_name), "unit name without .service (default: ext_name)"},
-    {"version", OPT_STR, O(version), "release version, recorded in the manifest"},
-    {"description", OPT_STR, O(description), "Description= (default: \"<app_name> release\")"},
-    {"app_user", OPT_STR, O(app_user), "User= (default: ext_name)"},
-    {"app_group", OPT_STR, O(app_group), "Group= (default: app_user)"},
-    {"deploy_user", OPT_STR, O(deploy_user), "owner of the deploy dir"},
-    {"deploy_group", OPT_STR, O(deploy_group), "group of the deploy dir (default: app_group)"},
-    {"dynamic_user", OPT_BOOL, O(dynamic_user), "DynamicUser= instead of a sysusers.d user"},
-    {"base_dir", OPT_STR, O(base_dir), "parent of the deploy dir"},
-    {"deploy_dir", OPT_STR, O(deploy_dir), "deploy dir (default: base_dir/ext_name)"},
-    {"current_dir", OPT_STR, O(current_dir), "release dir (default: deploy_dir/current)"},
-    {"working_dir", OPT_STR, O(working_dir), "WorkingDirectory= (default: current_dir)"},
-    {"start_command", OPT_STR, O(start_command), "release script command: start (daemon forks)"},
-    {"service_type", OPT_STR, O(service_type), "Type=: notify or exec"},
-    {"hardening", OPT_STR, O(hardening), "hardening profile: strict, standard or off"},
-    {"restart", OPT_STR, O(restart), "Restart="},
-    {"restart_method", OPT_STR, O(restart_method), "systemctl, systemd_flag or touch"},
+    {"app_name", OPT_STR, O(app_name), "OTP application name, [a-z][a-z0-9_]* (required)", NULL},
+    {"release_name", OPT_STR, O(release_name), "release name (default: app_name)", NULL},
+    {"ext_name", OPT_STR, O(ext_name), "external name (default: app_name with - for _)", NULL},
+    {"service_name", OPT_STR, O(service_name), "unit name without .service (default: ext_name)",
+     NULL},
+    {"version", OPT_STR, O(version), "release version, recorded in the manifest", NULL},
+    {"description", OPT_STR, O(description), "Description= (default: \"<app_name> release\")",
+     NULL},
+    {"app_user", OPT_STR, O(app_user), "User= (default: ext_name)", NULL},
+    {"app_group", OPT_STR, O(app_group), "Group= (default: app_user)", NULL},
+    {"deploy_user", OPT_STR, O(deploy_user), "owner of the deploy dir", NULL},
+    {"deploy_group", OPT_STR, O(deploy_group), "group of the deploy dir (default: app_group)",
+     NULL},
+    {"dynamic_user", OPT_BOOL, O(dynamic_user), "DynamicUser= instead of a sysusers.d user", NULL},
+    {"base_dir", OPT_STR, O(base_dir), "parent of the deploy dir", NULL},
+    {"deploy_dir", OPT_STR, O(deploy_dir), "deploy dir (default: base_dir/ext_name)", NULL},
+    {"current_dir", OPT_STR, O(current_dir), "release dir (default: deploy_dir/current)", NULL},
+    {"working_dir", OPT_STR, O(working_dir), "WorkingDirectory= (default: current_dir)", NULL},
+    {"start_command", OPT_STR, O(start_command), "release script command: start (daemon forks)",
+     NULL},
+    {"service_type", OPT_STR, O(service_type), "Type=", TYPES},
+    {"hardening", OPT_STR, O(hardening), "hardening profile", PROFILES},
+    {"restart", OPT_STR, O(restart), "Restart=", RESTARTS},
+    {"restart_method", OPT_STR, O(restart_method), "how a deploy restarts the service", METHODS},
     {"reload", OPT_STR, O(reload),
-     "systemctl reload: none, or sighup (Type=notify-reload from systemd 253, else "
-     "ExecReload= sending SIGHUP; the app sets config :vigil, sighup)"},
-    {"crash_dump", OPT_STR, O(crash_dump), "BEAM crash dumps: off or state (into the state dir)"},
-    {"distribution", OPT_STR, O(distribution), "none, epmd_socket or fixed_ports"},
-    {"cookie_file", OPT_STR, O(cookie_file), "cookie file loaded with LoadCredential="},
+     "systemctl reload (sighup: Type=notify-reload where systemd has it, else ExecReload= "
+     "sending SIGHUP; the app sets config :vigil, sighup)",
+     RELOADS},
+    {"crash_dump", OPT_STR, O(crash_dump), "BEAM crash dumps (state: into the state dir)", DUMPS},
+    {"distribution", OPT_STR, O(distribution), "Erlang distribution", DISTS},
+    {"cookie_file", OPT_STR, O(cookie_file), "cookie file loaded with LoadCredential=", NULL},
     {"syslog_identifier", OPT_STR, O(syslog_identifier),
      "SyslogIdentifier= (default: "
-     "service_name)"},
-    {"umask", OPT_STR, O(umask), "UMask="},
+     "service_name)",
+     NULL},
+    {"umask", OPT_STR, O(umask), "UMask=", NULL},
     {"runtime_directory_preserve", OPT_STR, O(runtime_directory_preserve),
-     "RuntimeDirectoryPreserve=: no, yes or restart"},
-    {"exec_start_wrap", OPT_STR, O(exec_start_wrap), "command put in front of the start script"},
+     "RuntimeDirectoryPreserve=", PRESERVE},
+    {"exec_start_wrap", OPT_STR, O(exec_start_wrap), "command put in front of the start script",
+     NULL},
     {"runtime_environment_service_script", OPT_STR, O(runtime_environment_service_script),
-     "writes the runtime environment file (default: current_dir/bin/runtime-environment)"},
-    {"network_online", OPT_BOOL, O(network_online), "order after network-online.target"},
-    {"chroot", OPT_BOOL, O(chroot), "empty root with only system libraries and the release"},
+     "writes the runtime environment file (default: current_dir/bin/runtime-environment)", NULL},
+    {"network_online", OPT_BOOL, O(network_online), "order after network-online.target", NULL},
+    {"chroot", OPT_BOOL, O(chroot), "empty root with only system libraries and the release", NULL},
     {"runtime_environment_service", OPT_BOOL, O(runtime_environment_service),
-     "a oneshot service that writes an environment file before start"},
-    {"os_mon", OPT_BOOL, O(os_mon), "keep /proc readable for os_mon (no ProcSubset=pid)"},
-    {"jit_perf", OPT_BOOL, O(jit_perf), "allow +JPperf (no MemoryDenyWriteExecute=)"},
-    {"private_network", OPT_BOOL, O(private_network), "PrivateNetwork=yes (no network at all)"},
-    {"systemd_version", OPT_UINT, O(systemd_version), "target systemd version (Debian 12: 252)"},
-    {"watchdog_sec", OPT_UINT, O(watchdog_sec), "WatchdogSec= (0: off)"},
-    {"timeout_start_sec", OPT_UINT, O(timeout_start_sec), "TimeoutStartSec="},
-    {"shutdown_time", OPT_UINT, O(shutdown_time), "VM -shutdown_time in seconds"},
-    {"timeout_stop_sec", OPT_UINT, O(timeout_stop_sec), "TimeoutStopSec= (0: shutdown_time+5)"},
-    {"restart_sec", OPT_UINT, O(restart_sec), "RestartSec="},
-    {"start_limit_burst", OPT_UINT, O(start_limit_burst), "StartLimitBurst="},
-    {"start_limit_interval_sec", OPT_UINT, O(start_limit_interval_sec), "StartLimitIntervalSec="},
-    {"limit_nofile", OPT_UINT, O(limit_nofile), "LimitNOFILE="},
-    {"dist_port_min", OPT_UINT, O(dist_port_min), "first distribution port (fixed_ports)"},
-    {"dist_port_max", OPT_UINT, O(dist_port_max), "last distribution port (fixed_ports)"},
-    {"runtime_directory_mode", OPT_MODE, O(runtime_directory_mode), "RuntimeDirectoryMode="},
+     "a oneshot service that writes an environment file before start", NULL},
+    {"os_mon", OPT_BOOL, O(os_mon), "keep /proc readable for os_mon (no ProcSubset=pid)", NULL},
+    {"jit_perf", OPT_BOOL, O(jit_perf), "allow +JPperf (no MemoryDenyWriteExecute=)", NULL},
+    {"private_network", OPT_BOOL, O(private_network), "PrivateNetwork=yes (no network at all)",
+     NULL},
+    {"systemd_version", OPT_UINT, O(systemd_version), "target systemd version (Debian 12: 252)",
+     NULL},
+    {"watchdog_sec", OPT_UINT, O(watchdog_sec), "WatchdogSec= (0: off)", NULL},
+    {"timeout_start_sec", OPT_UINT, O(timeout_start_sec), "TimeoutStartSec=", NULL},
+    {"shutdown_time", OPT_UINT, O(shutdown_time), "VM -shutdown_time in seconds", NULL},
+    {"timeout_stop_sec", OPT_UINT, O(timeout_stop_sec), "TimeoutStopSec= (0: shutdown_time+5)",
+     NULL},
+    {"restart_sec", OPT_UINT, O(restart_sec), "RestartSec=", NULL},
+    {"start_limit_burst", OPT_UINT, O(start_limit_burst), "StartLimitBurst=", NULL},
+    {"start_limit_interval_sec", OPT_UINT, O(start_limit_interval_sec),
+     "StartLimitIntervalSec=", NULL},
+    {"limit_nofile", OPT_UINT, O(limit_nofile), "LimitNOFILE=", NULL},
+    {"dist_port_min", OPT_UINT, O(dist_port_min), "first distribution port (fixed_ports)", NULL},
+    {"dist_port_max", OPT_UINT, O(dist_port_max), "last distribution port (fixed_ports)", NULL},
+    {"runtime_directory_mode", OPT_MODE, O(runtime_directory_mode), "RuntimeDirectoryMode=", NULL},
     {"configuration_directory_mode", OPT_MODE, O(configuration_directory_mode),
-     "ConfigurationDirectoryMode="},
-    {"state_directory_mode", OPT_MODE, O(state_directory_mode), "StateDirectoryMode="},
-    {"cache_directory_mode", OPT_MODE, O(cache_directory_mode), "CacheDirectoryMode="},
-    {"logs_directory_mode", OPT_MODE, O(logs_directory_mode), "LogsDirectoryMode="},
-    {"dirs", OPT_LIST, O(dirs), "runtime, configuration, state, cache, logs, tmp"},
-    {"env_vars", OPT_LIST, O(env_vars), "NAME=value; @{key} inserts a dir or name key"},
-    {"env_files", OPT_LIST, O(env_files), "EnvironmentFile= paths, - prefix: optional"},
-    {"exec_start_pre", OPT_LIST, O(exec_start_pre), "ExecStartPre= commands, prefixes - + !"},
-    {"read_write_paths", OPT_LIST, O(read_write_paths), "ReadWritePaths="},
-    {"read_only_paths", OPT_LIST, O(read_only_paths), "ReadOnlyPaths="},
-    {"inaccessible_paths", OPT_LIST, O(inaccessible_paths), "InaccessiblePaths="},
-    {"unit_after", OPT_LIST, O(unit_after), "After= units"},
-    {"unit_wants", OPT_LIST, O(unit_wants), "Wants= units"},
-    {"unit_requires", OPT_LIST, O(unit_requires), "Requires= units"},
-    {"listen_ports", OPT_LIST, O(listen_ports), "TCP ports the release listens on"},
-    {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)"},
-    {NULL, OPT_STR, 0, NULL},
+     "ConfigurationDirectoryMode=", NULL},
+    {"state_directory_mode", OPT_MODE, O(state_directory_mode), "StateDirectoryMode=", NULL},
+    {"cache_directory_mode", OPT_MODE, O(cache_directory_mode), "CacheDirectoryMode=", NULL},
+    {"logs_directory_mode", OPT_MODE, O(logs_directory_mode), "LogsDirectoryMode=", NULL},
+    {"dirs", OPT_LIST, O(dirs), "directories systemd creates for the service", DIR_KINDS},
+    {"env_vars", OPT_LIST, O(env_vars), "NAME=value; @{key} inserts a dir or name key", NULL},
+    {"env_files", OPT_LIST, O(env_files), "EnvironmentFile= paths, - prefix: optional", NULL},
+    {"exec_start_pre", OPT_LIST, O(exec_start_pre), "ExecStartPre= commands, prefixes - + !", NULL},
+    {"read_write_paths", OPT_LIST, O(read_write_paths), "ReadWritePaths=", NULL},
+    {"read_only_paths", OPT_LIST, O(read_only_paths), "ReadOnlyPaths=", NULL},
+    {"inaccessible_paths", OPT_LIST, O(inaccessible_paths), "InaccessiblePaths=", NULL},
+    {"unit_after", OPT_LIST, O(unit_after), "After= units", NULL},
+    {"unit_wants", OPT_LIST, O(unit_wants), "Wants= units", NULL},
+    {"unit_requires", OPT_LIST, O(unit_requires), "Requires= units", NULL},
+    {"listen_ports", OPT_PORTS, O(listen_ports),
+     "TCP ports the release listens on (below 1024: the bind capability; with fixed_ports: "
+     "allowed to bind)",
+     NULL},
+    {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)", NULL},
+    {NULL, OPT_STR, 0, NULL, NULL},
 };
+
+_Static_assert(sizeof(GEN_OPT_DEFS) / sizeof(GEN_OPT_DEFS[0]) <= GEN_OPT_MAX + 1,
+               "raise GEN_OPT_MAX");
 
 size_t gen_opt_count(void)
 {
@@ -145,7 +177,7 @@ void gen_opts_free(struct gen_opts *o)
     for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++) {
         if (d->kind == OPT_STR)
             free(*FIELD(o, d, char *));
-        else if (d->kind == OPT_LIST)
+        else if (d->kind == OPT_LIST || d->kind == OPT_PORTS)
             strlist_free(FIELD(o, d, struct strlist));
     }
     *o = (struct gen_opts){0};
@@ -189,121 +221,103 @@ static int parse_uint(const char *v, int base, unsigned long max, unsigned long 
     return 0;
 }
 
+static bool one_of(const char *v, const char *const *set)
+{
+    for (; *set != NULL; set++)
+        if (strcmp(v, *set) == 0)
+            return true;
+    return false;
+}
+
+/* "is not one of a, b, c" for a refusal. */
+static void choices_problem(struct buf *out, const char *const *set)
+{
+    buf_add(out, "is not one of ");
+    for (size_t i = 0; set[i] != NULL; i++)
+        buf_printf(out, "%s%s", i ? ", " : "", set[i]);
+}
+
+static int refuse_choice(const struct opt_def *def, const char *value, struct buf *err)
+{
+    struct buf problem = {0};
+    choices_problem(&problem, def->choices);
+    int r = fail_value(err, def->key, value, buf_str(&problem));
+    buf_free(&problem);
+    return r;
+}
+
 static int set_scalar(struct gen_opts *o, const struct opt_def *def, const char *value,
-                      const char **ret_problem)
+                      struct buf *err)
 {
     switch (def->kind) {
     case OPT_BOOL:
-        *ret_problem = "is not a boolean (yes/no, true/false, on/off, 1/0)";
-        return parse_bool(value, FIELD(o, def, bool));
+        if (parse_bool(value, FIELD(o, def, bool)) == 0)
+            return 0;
+        return fail_value(err, def->key, value,
+                          "is not a boolean (yes/no, true/false, on/off, 1/0)");
     case OPT_UINT:
-        *ret_problem = "is not a whole number up to 1000000000";
-        return parse_uint(value, 10, 1000000000UL, FIELD(o, def, unsigned long));
+        if (parse_uint(value, 10, 1000000000UL, FIELD(o, def, unsigned long)) == 0)
+            return 0;
+        return fail_value(err, def->key, value, "is not a whole number up to 1000000000");
     case OPT_MODE:
-        *ret_problem = "is not an octal mode up to 07777";
-        return parse_uint(value, 8, 07777, FIELD(o, def, unsigned long));
+        if (parse_uint(value, 8, 07777, FIELD(o, def, unsigned long)) == 0)
+            return 0;
+        return fail_value(err, def->key, value, "is not an octal mode up to 07777");
     default:
+        if (def->choices != NULL && !one_of(value, def->choices))
+            return refuse_choice(def, value, err);
         free(*FIELD(o, def, char *));
         *FIELD(o, def, char *) = xstrdup(value);
         return 0;
     }
 }
 
-int gen_opt_set(struct gen_opts *o, enum opt_origin *origins, const struct opt_def *def,
-                const char *value, enum opt_origin origin, struct buf *err)
+/* One item of a list key, checked for the list's type before it is added. */
+static int check_item(const struct opt_def *def, const struct strlist *l, const char *value,
+                      struct buf *err)
 {
+    unsigned long port = 0;
+    if (def->choices != NULL && !one_of(value, def->choices))
+        return refuse_choice(def, value, err);
+    if (def->kind != OPT_PORTS)
+        return 0;
+    if (parse_uint(value, 10, 65535, &port) < 0 || port == 0)
+        return fail_value(err, def->key, value, "is not a TCP port 1..65535");
+    if (l->n >= GEN_MAX_PORTS)
+        return fail_value(err, def->key, value, "is beyond 64 ports");
+    return 0;
+}
+
+static int set_list(struct gen_opts *o, const struct opt_def *def, const char *value,
+                    enum opt_origin origin, struct buf *err)
+{
+    struct strlist *l = FIELD(o, def, struct strlist);
     size_t idx = (size_t)(def - GEN_OPT_DEFS);
-    if (def->kind == OPT_LIST) {
-        struct strlist *l = FIELD(o, def, struct strlist);
-        if (origins[idx] != origin)
-            strlist_free(l);
-        origins[idx] = origin;
-        /* An empty value only clears the list, so `--dirs ''` means no dirs. */
-        if (value[0] != '\0')
-            strlist_push(l, value);
+    if (o->origin[idx] != origin)
+        strlist_free(l);
+    o->origin[idx] = origin;
+    /* An empty value only clears the list, so `--dirs ''` means no dirs. */
+    if (value[0] == '\0')
         return 0;
-    }
-    const char *problem = NULL;
-    origins[idx] = origin;
-    if (set_scalar(o, def, value, &problem) < 0) {
-        buf_printf(err, "%s: value \"%s\" %s", def->key, value, problem);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
-/* A value in double quotes keeps its edge spaces; inside, \" and \\ stand for " and \. */
-static int unquote_config_value(char *v)
-{
-    size_t n = strlen(v);
-    if (n < 2 || v[0] != '"' || v[n - 1] != '"')
-        return 0;
-    char *w = v;
-    for (char *r = v + 1; r < v + n - 1; r++) {
-        if (*r == '\\' && (r[1] == '"' || r[1] == '\\') && r + 1 < v + n - 1)
-            r++;
-        else if (*r == '"' || *r == '\\')
-            return -EINVAL;
-        *w++ = *r;
-    }
-    *w = '\0';
-    return 0;
-}
-
-static int config_line(struct gen_opts *o, enum opt_origin *origins, char *line, const char *where,
-                       struct buf *err)
-{
-    char *s = trim(line);
-    if (*s == '\0' || *s == '#')
-        return 0;
-    char *eq = strchr(s, '=');
-    if (eq == NULL) {
-        buf_printf(err, "%s: expected \"key = value\"", where);
-        return -EINVAL;
-    }
-    *eq = '\0';
-    char *key = trim(s), *value = trim(eq + 1);
-    const struct opt_def *def = gen_opt_find(key);
-    if (def == NULL) {
-        buf_printf(err, "%s: unknown key \"%s\"", where, key);
-        return -EINVAL;
-    }
-    if (unquote_config_value(value) < 0) {
-        buf_printf(err, "%s: %s: bad quoting in \"%s\"", where, def->key, value);
-        return -EINVAL;
-    }
-    if (gen_opt_set(o, origins, def, value, ORIGIN_CONFIG, err) == 0)
-        return 0;
-    buf_printf(err, " (%s)", where);
-    return -EINVAL;
-}
-
-int gen_opts_read_config(struct gen_opts *o, enum opt_origin *origins, const char *text,
-                         const char *name, struct buf *err)
-{
-    char *copy = xstrdup(text), *line = copy;
-    int r = 0;
-    for (unsigned lineno = 1; r == 0 && line != NULL; lineno++) {
-        char *next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        char where[64];
-        snprintf(where, sizeof(where), "%.40s:%u", name, lineno);
-        r = config_line(o, origins, line, where, err);
-        line = next;
-    }
-    free(copy);
+    int r = check_item(def, l, value, err);
+    if (r == 0)
+        strlist_push(l, value);
     return r;
+}
+
+int gen_opt_set(struct gen_opts *o, const struct opt_def *def, const char *value,
+                enum opt_origin origin, struct buf *err)
+{
+    if (def->kind == OPT_LIST || def->kind == OPT_PORTS)
+        return set_list(o, def, value, origin, err);
+    o->origin[def - GEN_OPT_DEFS] = origin;
+    return set_scalar(o, def, value, err);
+}
+
+bool gen_opt_given(const struct gen_opts *o, const char *key)
+{
+    const struct opt_def *def = gen_opt_find(key);
+    return def != NULL && o->origin[def - GEN_OPT_DEFS] != ORIGIN_DEFAULT;
 }
 
 static void help_default(struct buf *out, const struct gen_opts *d, const struct opt_def *def)
@@ -320,12 +334,19 @@ static void help_default(struct buf *out, const struct gen_opts *d, const struct
         buf_printf(out, "%04lo", *(const unsigned long *)f);
         break;
     case OPT_LIST:
+    case OPT_PORTS:
         for (size_t i = 0; i < ((const struct strlist *)f)->n; i++)
             buf_printf(out, "%s%s", i ? " " : "", ((const struct strlist *)f)->v[i]);
         break;
     default:
         buf_add(out, *(char *const *)f ? *(char *const *)f : "(derived)");
     }
+}
+
+static void help_choices(struct buf *out, const struct opt_def *def)
+{
+    for (size_t i = 0; def->choices != NULL && def->choices[i] != NULL; i++)
+        buf_printf(out, "%s%s", i ? ", " : ": one of ", def->choices[i]);
 }
 
 void gen_opts_help(struct buf *out)
@@ -336,8 +357,10 @@ void gen_opts_help(struct buf *out)
         buf_add(out, "  --");
         for (const char *k = def->key; *k; k++)
             buf_addc(out, (char)(*k == '_' ? '-' : *k));
-        buf_printf(out, "%s\n      %s%s [default: ", def->kind == OPT_BOOL ? "[=BOOL]" : " VALUE",
-                   def->help, def->kind == OPT_LIST ? "; repeat for more" : "");
+        buf_printf(out, "%s\n      %s", def->kind == OPT_BOOL ? "[=BOOL]" : " VALUE", def->help);
+        help_choices(out, def);
+        buf_add(out, def->kind == OPT_LIST || def->kind == OPT_PORTS ? "; repeat for more" : "");
+        buf_add(out, " [default: ");
         help_default(out, &d, def);
         buf_add(out, "]\n");
     }

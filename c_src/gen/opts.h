@@ -8,6 +8,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/** Upper bound of the number of keys, for the per-key arrays below. */
+#define GEN_OPT_MAX 96
+
+/** Most ports a port list (listen_ports) may hold. */
+#define GEN_MAX_PORTS 64
+
+/** Where a key's current value came from; a list given again from a later source replaces. */
+enum opt_origin { ORIGIN_DEFAULT, ORIGIN_CONFIG, ORIGIN_CLI };
+
 /** All settings. NULL strings are derived from other keys when the model is built. */
 struct gen_opts {
     char *app_name, *release_name, *ext_name, *service_name, *version, *description;
@@ -28,13 +37,11 @@ struct gen_opts {
     struct strlist dirs, env_vars, env_files, exec_start_pre, read_write_paths, read_only_paths;
     struct strlist inaccessible_paths, unit_after, unit_wants, unit_requires, listen_ports;
     struct strlist ip_address_allow;
+    enum opt_origin origin[GEN_OPT_MAX]; /**< per key, index for index with GEN_OPT_DEFS */
 };
 
-/** How a key's value is read. */
-enum opt_kind { OPT_STR, OPT_BOOL, OPT_UINT, OPT_MODE, OPT_LIST };
-
-/** Where a key's current value came from; a list given again from a later source replaces. */
-enum opt_origin { ORIGIN_DEFAULT, ORIGIN_CONFIG, ORIGIN_CLI };
+/** How a key's value is read. OPT_PORTS is a list of TCP ports 1..65535. */
+enum opt_kind { OPT_STR, OPT_BOOL, OPT_UINT, OPT_MODE, OPT_LIST, OPT_PORTS };
 
 /** One key of the table that drives parsing, `--help` and the model's error messages. */
 struct opt_def {
@@ -42,6 +49,7 @@ struct opt_def {
     enum opt_kind kind;
     size_t offset;
     const char *help;
+    const char *const *choices; /**< NULL-terminated allowed values (string or list items) */
 };
 
 /** The key table, terminated by an entry with a NULL key. */
@@ -56,15 +64,17 @@ void gen_opts_free(struct gen_opts *o);
 /** Finds a key, accepting `-` for `_`; NULL when unknown. */
 const struct opt_def *gen_opt_find(const char *key);
 
-/** Sets `key` to `value` from `origin`. Returns 0, or -EINVAL with a message naming the key,
- * the value and the problem appended to `err`. */
-int gen_opt_set(struct gen_opts *o, enum opt_origin *origins, const struct opt_def *def,
-                const char *value, enum opt_origin origin, struct buf *err);
+/** Sets `key` to `value` from `origin`, checked against the key's type and choices. Returns 0,
+ * or -EINVAL with a message naming the key, the value and the problem appended to `err`. */
+int gen_opt_set(struct gen_opts *o, const struct opt_def *def, const char *value,
+                enum opt_origin origin, struct buf *err);
+
+/** True when `key` was set by a config file or the command line. */
+bool gen_opt_given(const struct gen_opts *o, const char *key);
 
 /** Reads `key = value` lines (`#` comments, repeated keys append to lists, a value may be
  * double-quoted to keep edge spaces). Returns 0 or -errno with the reason in `err`. */
-int gen_opts_read_config(struct gen_opts *o, enum opt_origin *origins, const char *text,
-                         const char *name, struct buf *err);
+int gen_opts_read_config(struct gen_opts *o, const char *text, const char *name, struct buf *err);
 
 /** Writes the `--help` text listing every key and its default. */
 void gen_opts_help(struct buf *out);

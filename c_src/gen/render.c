@@ -1,14 +1,13 @@
 #include "render.h"
 
+#include "io.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static const char *const TEMPLATES[] = {"service.unit",
+const char *const RENDER_TEMPLATES[] = {"service.unit",
                                         "restart.path",
                                         "restart.service",
                                         "runtime-environment.service",
@@ -17,21 +16,6 @@ static const char *const TEMPLATES[] = {"service.unit",
                                         NULL};
 
 static const char *const SECTION_NAMES[SEC_COUNT] = {"unit", "service", "path", "install"};
-
-int read_file(const char *path, struct buf *out)
-{
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return -errno;
-    char chunk[4096];
-    size_t n;
-    buf_add(out, "");
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_addn(out, chunk, n);
-    int r = ferror(f) ? -EIO : 0;
-    fclose(f);
-    return r;
-}
 
 static void render_section(const struct unit_model *m, enum unit_file f, enum unit_section s,
                            struct buf *out)
@@ -137,7 +121,7 @@ static int render_units(const struct unit_model *m, const char *tmpl_dir, struct
             continue;
         struct buf name = {0};
         unit_file_name(&name, (enum unit_file)f, m->service);
-        int r = render_file(m, tmpl_dir, TEMPLATES[f], (enum unit_file)f, &name, out, err);
+        int r = render_file(m, tmpl_dir, RENDER_TEMPLATES[f], (enum unit_file)f, &name, out, err);
         if (r < 0)
             return r;
     }
@@ -180,14 +164,18 @@ int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered
     return 0;
 }
 
-/* Values are validated UTF-8 without control characters, so only " and \ need escaping. */
+/* Values are validated UTF-8 and hold control bytes only as unit file escapes; a raw one
+ * would still come out as valid JSON. */
 static void json_str(struct buf *out, const char *s)
 {
     buf_addc(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addc(out, '\\');
-        buf_addc(out, *p);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20)
+            buf_printf(out, "\\u%04x", *p);
+        else if (*p == '"' || *p == '\\')
+            buf_printf(out, "\\%c", *p);
+        else
+            buf_addc(out, (char)*p);
     }
     buf_addc(out, '"');
 }
@@ -211,6 +199,20 @@ static void manifest_directive(const struct unit_model *m, const struct directiv
     buf_free(&file);
 }
 
+/* Keys that were given but had no effect, each with the reason. */
+static void manifest_unused(const struct unit_model *m, struct buf *out)
+{
+    buf_add(out, m->n_unused ? "  \"options\": [\n" : "  \"options\": [");
+    for (size_t i = 0; i < m->n_unused; i++) {
+        buf_add(out, "    {\"key\": ");
+        json_str(out, m->unused[i].key);
+        buf_add(out, ", \"effect\": \"none\", \"reason\": ");
+        json_str(out, m->unused[i].reason);
+        buf_add(out, i + 1 < m->n_unused ? "},\n" : "}\n  ");
+    }
+    buf_add(out, "],\n");
+}
+
 void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out)
 {
     buf_add(out, "{\n  \"service\": ");
@@ -230,94 +232,14 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
         buf_add(out, i ? ", " : "");
         json_str(out, files->v[i]);
     }
-    buf_add(out, "],\n  \"directives\": [\n");
+    buf_add(out, "],\n");
+    manifest_unused(m, out);
+    buf_add(out, "  \"directives\": [\n");
     for (size_t i = 0; i < m->n; i++) {
         manifest_directive(m, &m->d[i], out);
         buf_add(out, i + 1 < m->n ? ",\n" : "\n");
     }
     buf_add(out, "  ]\n}\n");
-}
-
-static int mkdir_p(const char *path)
-{
-    char *copy = xstrdup(path);
-    int r = 0;
-    for (char *p = copy + 1; r == 0; p++) {
-        bool end = *p == '\0';
-        if (*p != '/' && !end)
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-            r = -errno;
-        if (end)
-            break;
-        *p = '/';
-    }
-    free(copy);
-    return r;
-}
-
-static int write_atomic(const char *path, const char *content)
-{
-    struct buf tmp = {0};
-    buf_printf(&tmp, "%s.tmp%ld", path, (long)getpid());
-    int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int r = fd < 0 ? -errno : 0;
-    size_t len = strlen(content);
-    if (r == 0 && write(fd, content, len) != (ssize_t)len)
-        r = -EIO;
-    if (fd >= 0 && close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(buf_str(&tmp), path) < 0)
-        r = -errno;
-    if (r < 0)
-        unlink(buf_str(&tmp));
-    buf_free(&tmp);
-    return r;
-}
-
-int write_rendered(const struct rendered *rd, const char *dir, struct buf *err)
-{
-    for (size_t i = 0; i < rd->names.n; i++) {
-        struct buf path = {0};
-        buf_printf(&path, "%s/%s", dir, rd->names.v[i]);
-        char *slash = strrchr(path.data, '/');
-        *slash = '\0';
-        int r = mkdir_p(buf_str(&path));
-        *slash = '/';
-        if (r == 0)
-            r = write_atomic(buf_str(&path), rd->contents.v[i]);
-        if (r < 0)
-            buf_printf(err, "output: cannot write %s: %s", buf_str(&path), strerror(-r));
-        buf_free(&path);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-int copy_templates(const char *src, const char *dst, struct buf *err)
-{
-    int r = mkdir_p(dst);
-    for (size_t i = 0; r == 0 && TEMPLATES[i] != NULL; i++) {
-        struct buf from = {0}, to = {0}, text = {0};
-        buf_printf(&from, "%s/%s", src, TEMPLATES[i]);
-        buf_printf(&to, "%s/%s", dst, TEMPLATES[i]);
-        r = read_file(buf_str(&from), &text);
-        if (r == 0 && access(buf_str(&to), F_OK) == 0)
-            r = -EEXIST;
-        if (r == 0)
-            r = write_atomic(buf_str(&to), buf_str(&text));
-        if (r < 0)
-            buf_printf(err, "init_templates: %s: %s", buf_str(r == -EEXIST ? &to : &from),
-                       strerror(-r));
-        buf_free(&from);
-        buf_free(&to);
-        buf_free(&text);
-    }
-    if (r < 0 && err->len == 0)
-        buf_printf(err, "init_templates: cannot create %s: %s", dst, strerror(-r));
-    return r;
 }
 
 void rendered_free(struct rendered *r)

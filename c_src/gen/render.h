@@ -1,9 +1,12 @@
-/* The writer: fills the templates from the model, writes the manifest and the files. */
+/* The renderer: fills the templates from the model and writes the manifest, in memory. */
 #ifndef VIGIL_GEN_RENDER_H
 #define VIGIL_GEN_RENDER_H
 
 #include "buf.h"
 #include "model.h"
+
+/** The template file names, NULL-terminated; the first UF_COUNT belong to the unit files. */
+extern const char *const RENDER_TEMPLATES[];
 
 /** Rendered files: relative names and contents, index for index. */
 struct rendered {
@@ -24,16 +27,6 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
 /** Writes the JSON manifest of every directive, its status and reason, and the expected
  * exposure score. */
 void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out);
-
-/** Writes the rendered files under `dir` (created if needed), each through a temporary
- * file and rename(). Returns 0 or -errno with the path in `err`. */
-int write_rendered(const struct rendered *r, const char *dir, struct buf *err);
-
-/** Copies the template files from `src` to `dst` for customisation; refuses to overwrite. */
-int copy_templates(const char *src, const char *dst, struct buf *err);
-
-/** Reads a whole file into `out`. Returns 0 or -errno. */
-int read_file(const char *path, struct buf *out);
 
 /** Frees the rendered files. */
 void rendered_free(struct rendered *r);

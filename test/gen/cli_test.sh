@@ -13,6 +13,20 @@ for key in app-name env-vars hardening watchdog-sec systemd-version dirs; do
     grep -q -- "--$key" "$tmp/help" || fail "--help lacks --$key"
 done
 grep -q 'default: strict' "$tmp/help" || fail "--help lacks the hardening default"
+grep -q 'one of strict, standard, off' "$tmp/help" || fail "--help lacks the hardening choices"
+
+# Typed keys are refused where they are read, naming the key and listing the choices.
+if "$BIN" --templates "$T" --print --app-name foo --hardening paranoid 2>"$tmp/err"; then
+    fail "unknown hardening profile accepted"
+fi
+grep -qx 'vigil-unit: hardening: value "paranoid" is not one of strict, standard, off' "$tmp/err" ||
+    fail "choice error: $(cat "$tmp/err")"
+printf 'app_name = foo\nlisten_ports = 80\nlisten_ports = 70000\n' >"$tmp/ports"
+if "$BIN" --templates "$T" --print --config "$tmp/ports" 2>"$tmp/err"; then
+    fail "port 70000 accepted"
+fi
+grep -qxF "vigil-unit: listen_ports: value \"70000\" is not a TCP port 1..65535 ($tmp/ports:3)" "$tmp/err" ||
+    fail "port error: $(cat "$tmp/err")"
 
 if "$BIN" --templates "$T" --output "$tmp/out" --app-name foo --env-vars 'BAD NAME=1' 2>"$tmp/err"; then
     fail "bad env name accepted"
@@ -24,6 +38,18 @@ if "$BIN" --templates "$T" --print --app-name foo --watchdog-sec ten 2>"$tmp/err
     fail "non-numeric watchdog accepted"
 fi
 grep -q 'watchdog_sec' "$tmp/err" || fail "error does not name watchdog_sec"
+# Every refusal has one format, with control bytes shown escaped, whatever stage refuses.
+if "$BIN" --templates "$T" --print --app-name foo --watchdog-sec "$(printf '1\033[2J')" 2>"$tmp/err"; then
+    fail "control bytes in a number accepted"
+fi
+grep -qx 'vigil-unit: watchdog_sec: value "1\\x1b\[2J" is not a whole number up to 1000000000' "$tmp/err" ||
+    fail "number error not escaped: $(cat "$tmp/err")"
+printf 'app_name = foo\ndescription = "a"b"\n' >"$tmp/badq"
+if "$BIN" --templates "$T" --print --config "$tmp/badq" 2>"$tmp/err"; then
+    fail "bad quoting accepted"
+fi
+grep -qxF "vigil-unit: description: value \"\"a\"b\"\" has bad quoting ($tmp/badq:2)" "$tmp/err" ||
+    fail "quoting error: $(cat "$tmp/err")"
 
 "$BIN" --templates "$T" --print --app-name foo_bar >"$tmp/print"
 grep -qx 'ExecStart=/srv/foo-bar/current/bin/foo_bar start' "$tmp/print" || fail "--print output"

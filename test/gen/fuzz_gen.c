@@ -10,6 +10,7 @@
 #include "model.h"
 #include "opts.h"
 #include "render.h"
+#include "unquote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,12 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     struct gen_opts o;
-    enum opt_origin origins[128] = {0};
     struct buf err = {0}, out = {0};
     struct unit_model m;
     gen_opts_init(&o);
-    if (gen_opts_read_config(&o, origins, text, "fuzz", &err) == 0 &&
-        unit_model_build(&o, &m, &err) == 0) {
+    if (gen_opts_read_config(&o, text, "fuzz", &err) == 0 && unit_model_build(&o, &m, &err) == 0) {
         if (render_template(&m, UF_SERVICE, TEMPLATE, &out, &err) != 0)
             abort();
         check_output(out.data);

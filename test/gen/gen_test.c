@@ -7,11 +7,13 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "escape.h"
 #include "model.h"
 #include "opts.h"
+#include "unquote.h"
 
 static char *quoted(const char *s, bool force)
 {
@@ -23,7 +25,9 @@ static char *quoted(const char *s, bool force)
 static void test_quote_roundtrip(void **state)
 {
     (void)state;
-    const char *values[] = {"plain", "a b", "q\"uote", "back\\slash\\", "", ";", "é ✓", "'"};
+    const char *values[] = {"plain", "a b",         "q\"uote",    "back\\slash\\", "",
+                            ";",     "é ✓",         "'",          "tab\tin",       "nl\nx\r",
+                            "\x01",  "\x1b[0m\x7f", "\\t literal"};
     for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
         char *q = quoted(values[i], false);
         const char *p = q;
@@ -68,6 +72,14 @@ static void test_text_problems(void **state)
     /* systemd ignores a unit file line holding a noncharacter. */
     assert_string_equal(text_problem("a\xef\xbf\xbf"), "is not valid UTF-8");
     assert_string_equal(text_problem("\xef\xb7\x90"), "is not valid UTF-8");
+    /* Environment values: each control byte is allowed or not by the target's version. */
+    assert_null(text_problem_allowing("a\tb", TEXT_TAB));
+    assert_string_equal(text_problem_allowing("a\nb", TEXT_TAB), "contains a line break");
+    assert_null(text_problem_allowing("a\nb", TEXT_TAB | TEXT_NEWLINE));
+    assert_string_equal(text_problem_allowing("a\x1b", TEXT_TAB | TEXT_NEWLINE),
+                        "contains a control character");
+    assert_null(text_problem_allowing("\r\x1b\x7f", TEXT_CONTROL));
+    assert_string_equal(text_problem_allowing("\x1b\xff", TEXT_CONTROL), "is not valid UTF-8");
     assert_non_null(raw_value_problem("ends\\"));
     assert_non_null(raw_value_problem(" lead"));
     assert_null(path_problem("/srv/a b"));
@@ -106,9 +118,8 @@ static void test_split_command(void **state)
 static int build(const char *config, struct unit_model *m, struct buf *err)
 {
     struct gen_opts o;
-    enum opt_origin origins[128] = {0};
     gen_opts_init(&o);
-    int r = gen_opts_read_config(&o, origins, config, "test", err);
+    int r = gen_opts_read_config(&o, config, "test", err);
     if (r == 0)
         r = unit_model_build(&o, m, err);
     gen_opts_free(&o);
@@ -163,21 +174,66 @@ static void test_model_gates_versions(void **state)
     buf_free(&err);
 }
 
+static void test_unused_keys(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\nlisten_ports = 4000\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 1);
+    assert_string_equal(m.unused[0].key, "listen_ports");
+    unit_model_free(&m);
+    /* Below 1024 the port needs the bind capability; with fixed_ports it may be bound. */
+    assert_int_equal(build("app_name = foo\nlisten_ports = 80\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 0);
+    unit_model_free(&m);
+    assert_int_equal(
+        build("app_name = foo\ndistribution = fixed_ports\nlisten_ports = 4000\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 0);
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
 static void test_config_cli_precedence(void **state)
 {
     (void)state;
     struct gen_opts o;
-    enum opt_origin origins[128] = {0};
     struct buf err = {0};
     gen_opts_init(&o);
-    assert_int_equal(
-        gen_opts_read_config(&o, origins, "env_vars = A=1\nenv_vars = B=2\n", "t", &err), 0);
+    assert_int_equal(gen_opts_read_config(&o, "env_vars = A=1\nenv_vars = B=2\n", "t", &err), 0);
     const struct opt_def *d = gen_opt_find("env-vars");
-    assert_int_equal(gen_opt_set(&o, origins, d, "C=3", ORIGIN_CLI, &err), 0);
+    assert_int_equal(gen_opt_set(&o, d, "C=3", ORIGIN_CLI, &err), 0);
     assert_int_equal(o.env_vars.n, 1);
     assert_string_equal(o.env_vars.v[0], "C=3");
-    assert_int_equal(gen_opts_read_config(&o, origins, "bogus = 1\n", "t", &err), -EINVAL);
+    assert_int_equal(gen_opts_read_config(&o, "bogus = 1\n", "t", &err), -EINVAL);
     assert_non_null(strstr(buf_str(&err), "bogus"));
+    assert_true(gen_opt_given(&o, "env_vars"));
+    assert_false(gen_opt_given(&o, "dirs"));
+    gen_opts_free(&o);
+    buf_free(&err);
+}
+
+static void test_typed_options(void **state)
+{
+    (void)state;
+    struct gen_opts o;
+    struct buf err = {0};
+    gen_opts_init(&o);
+    const struct opt_def *ports = gen_opt_find("listen_ports"), *dirs = gen_opt_find("dirs");
+    assert_int_equal(gen_opt_set(&o, ports, "443", ORIGIN_CLI, &err), 0);
+    assert_int_equal(gen_opt_set(&o, ports, "0", ORIGIN_CLI, &err), -EINVAL);
+    assert_string_equal(buf_str(&err), "listen_ports: value \"0\" is not a TCP port 1..65535");
+    buf_free(&err);
+    for (unsigned i = 1; i < GEN_MAX_PORTS; i++) {
+        char v[8];
+        snprintf(v, sizeof(v), "%u", 1000 + i);
+        assert_int_equal(gen_opt_set(&o, ports, v, ORIGIN_CLI, &err), 0);
+    }
+    assert_int_equal(gen_opt_set(&o, ports, "9", ORIGIN_CLI, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "beyond"));
+    buf_free(&err);
+    assert_int_equal(gen_opt_set(&o, dirs, "spool", ORIGIN_CLI, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "is not one of runtime, configuration"));
     gen_opts_free(&o);
     buf_free(&err);
 }
@@ -194,7 +250,9 @@ int main(void)
         cmocka_unit_test(test_model_defaults),
         cmocka_unit_test(test_model_refuses_daemon),
         cmocka_unit_test(test_model_gates_versions),
+        cmocka_unit_test(test_unused_keys),
         cmocka_unit_test(test_config_cli_precedence),
+        cmocka_unit_test(test_typed_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,11 +4,15 @@
 vigil-unit writes env_vars, exec_start_pre arguments and paths holding nasty values (quotes,
 backslashes, %, $, ;, spaces, non-ASCII) and random ones; `systemd --test --system` (run as
 nobody, since it refuses root) loads the unit and dumps its parsed settings. The dumped
-Environment= values and command lines must equal the input exactly. Values systemd cannot
-carry (line breaks, control characters, invalid UTF-8) must be refused with the key named."""
+Environment= values and command lines must equal the input exactly. Environment values also
+carry control characters (tab, newline, CR, ESC, ...), which systemd unescapes from a quoted
+Environment= word; the dump prints them raw. Values a context cannot carry (control characters
+in command lines and plain settings, line breaks and control characters in environment values
+for targets before systemd accepts them) must be refused with the key named."""
 import argparse
 import os
 import random
+import re
 import shlex
 import subprocess
 import sys
@@ -16,27 +20,42 @@ import tempfile
 
 FIXED = ["plain", "with space", 'double " quote', "single ' quote", "back\\slash",
          "trailing backslash \\", "100%", "%n%i%%", "$HOME", "$$", "${VAR}", ";", "\\;",
-         "a;b", "-dash", "+plus", "@at", "!bang", "é ü ✓ 日本", "  edges  ", "tab\tinside"[:3],
+         "a;b", "-dash", "+plus", "@at", "!bang", "é ü ✓ 日本", "  edges  ",
          "{}[]()<>|&*?~#", "=equals=", "'\"'\"", "\\\"", "@{not_ref}", "@@{x}"]
+# Environment values only: systemd 252 (the target of these checks) takes every control byte.
+ENV_ONLY = ["tab\tinside", "\ttab edges\t", "line\nbreak", "two\n\nlines\n", "carriage\rreturn",
+            "bell\x07", "del\x7f", "esc\x1b[1mbold\x1b[0m", "\x01\x02\x1f", "\\t not a tab",
+            "quote\t\"\n\\"]
 REFUSED = [("line\nbreak", "line break"), ("carriage\rreturn", "line break"),
-           ("bell\x07", "control character"), ("del\x7f", "control character")]
+           ("bell\x07", "control character"), ("del\x7f", "control character"),
+           ("tab\tinside", "control character")]
+# Environment values a target refuses, and the version systemd accepts them from.
+ENV_REFUSED = [("line\nbreak", 238, "line break", 239), ("bell\x07", 247, "control character", 248),
+               ("carriage\rreturn", 247, "line break", 248), ("del\x7f", 247, "control character", 248)]
 ALPHABET = "aZ09 _-./\\\"'%$;:=@!+#&|*?~{}()[]<>,`^éü✓日"
 
-def dump(unit_dir, unit):
+def dump_block(unit_dir, unit):
+    """The unit's part of the dump, as text: values are printed raw, control bytes included."""
     env = dict(os.environ, SYSTEMD_UNIT_PATH=unit_dir + ":")
     p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                         "/lib/systemd/systemd", "--test", "--system", "--unit=" + unit,
                         "--no-pager", "--log-target=null"],
                        capture_output=True, env=env)
     assert p.returncode == 0, f"systemd --test failed: {p.stderr[-500:]!r}"
-    lines, inside = [], False
-    for raw in p.stdout.decode("utf-8").splitlines():
-        if raw.startswith("\t-> Unit "):
-            inside = raw == f"\t-> Unit {unit}:"
-        elif inside:
-            lines.append(raw.lstrip("\t"))
-    assert lines, f"{unit} not in the dump"
-    return lines
+    text = p.stdout.decode("utf-8")
+    head = f"\t-> Unit {unit}:\n"
+    assert head in text, f"{unit} not in the dump"
+    block = text.split(head, 1)[1]
+    return block.split("\n\t-> Unit ", 1)[0]
+
+def dump(unit_dir, unit):
+    # Split on newlines only: str.splitlines() would also split on CR and other separators.
+    return [l.lstrip("\t") for l in dump_block(unit_dir, unit).split("\n")]
+
+def dumped_env(block):
+    """Environment entries of a dump block. A property line starts with two tabs, so a value
+    runs up to the next newline followed by a tab (none of the test values holds one)."""
+    return dict(re.findall(r"\t\tEnvironment: (\w+)=(.*?)(?=\n\t|\Z)", block, re.S))
 
 def unquote_dump(cmdline):
     """The dump double-quotes arguments that need it, escaping \\ " $ ` and C escapes."""
@@ -64,38 +83,51 @@ def generate(args, out, extra):
     assert p.returncode == 0, p.stderr
     return os.path.join(out, "rt.service")
 
-def check(args, values, tmp):
+def check(args, values, tmp, env_only=()):
+    """`values` go into env_vars and ExecStartPre's arguments, `env_only` into env_vars."""
     out = os.path.join(tmp, "out")
     extra = []
     # `@{` starts a reference to another key; `@@{` is how a literal `@{` is written.
     enc = [v.replace("@{", "@@{") for v in values]
-    for i, v in enumerate(enc):
-        extra += ["--env-vars", f"V{i}={v}"]
+    env_values = list(values) + list(env_only)
+    for i, v in enumerate(env_values):
+        extra += ["--env-vars", f"V{i}={v.replace('@{', '@@{')}"]
     cmd = "/bin/echo " + " ".join(shlex.quote(v) for v in enc)
     extra += ["--exec-start-pre", cmd]
     generate(args, out, extra)
+    block = dump_block(out, "rt.service")
     lines = dump(out, "rt.service")
-    env = {l.split("=", 1)[0][len("Environment: "):]: l.split("=", 1)[1]
-           for l in lines if l.startswith("Environment: V")}
-    for i, v in enumerate(values):
+    env = dumped_env(block)
+    for i, v in enumerate(env_values):
         assert env.get(f"V{i}") == v, f"Environment V{i}: {env.get(f'V{i}')!r} != {v!r}"
     cmds = [l[len("Command Line: "):] for l in lines if l.startswith("Command Line: /bin/echo")]
     assert len(cmds) == 1, f"ExecStartPre not found in {lines}"
     got = [a.replace("$$", "$") for a in unquote_dump(cmds[0])[1:]]
     assert got == values, f"ExecStartPre args differ:\n{got!r}\n{values!r}"
 
+def refused(args, tmp, extra, name, problem):
+    argv = [args.bin, "--templates", args.templates, "--output", os.path.join(tmp, "refused"),
+            "--app-name", "rt"] + extra
+    p = subprocess.run(argv, capture_output=True, text=True)
+    assert p.returncode != 0 and f"{name}: value" in p.stderr and problem in p.stderr, \
+        f"{extra!r} not refused properly: {p.stderr!r}"
+    assert not os.path.exists(os.path.join(tmp, "refused")), "wrote files on error"
+
+def check_env_versions(args, tmp):
+    """Control bytes in environment values: refused for targets whose manager drops them,
+    accepted from the version that takes them."""
+    for value, old, problem, since in ENV_REFUSED:
+        refused(args, tmp, ["--systemd-version", str(old), "--env-vars", f"X={value}"],
+                "env_vars", f"{problem}, which environment values carry from systemd {since}")
+        generate(args, os.path.join(tmp, f"v{since}"),
+                 ["--systemd-version", str(since), "--env-vars", f"X={value}"])
+
 def check_refused(args, tmp):
+    """Command lines and plain settings carry no control characters at all."""
     for value, problem in REFUSED:
-        for key in ("--env-vars", "--exec-start-pre", "--description"):
-            v = f"X={value}" if key == "--env-vars" else (
-                "/bin/echo " + shlex.quote(value) if key == "--exec-start-pre" else value)
-            argv = [args.bin, "--templates", args.templates, "--output",
-                    os.path.join(tmp, "refused"), "--app-name", "rt", key, v]
-            p = subprocess.run(argv, capture_output=True, text=True)
-            name = key[2:].replace("-", "_")
-            assert p.returncode != 0 and name in p.stderr and problem in p.stderr, \
-                f"{key} {value!r} not refused properly: {p.stderr!r}"
-            assert not os.path.exists(os.path.join(tmp, "refused")), "wrote files on error"
+        refused(args, tmp, ["--exec-start-pre", "/bin/echo " + shlex.quote(value)],
+                "exec_start_pre", problem)
+        refused(args, tmp, ["--description", value], "description", problem)
 
 def check_paths(args, tmp):
     out = os.path.join(tmp, "paths")
@@ -116,15 +148,17 @@ def main():
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
-        check(args, FIXED, tmp)
+        check(args, FIXED, tmp, ENV_ONLY)
         for _ in range(args.rounds):
             vals = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 24)))
                     for _ in range(40)]
             check(args, vals, tmp)
         check_refused(args, tmp)
+        check_env_versions(args, tmp)
         check_paths(args, tmp)
-    print(f"roundtrip: {len(FIXED)} fixed and {args.rounds * 40} random values (seed "
-          f"{args.seed}) read back exactly; {len(REFUSED) * 3} refusals named their key")
+    print(f"roundtrip: {len(FIXED)} fixed, {len(ENV_ONLY)} environment-only (control "
+          f"characters) and {args.rounds * 40} random values (seed {args.seed}) read back "
+          f"exactly; {len(REFUSED) * 2 + len(ENV_REFUSED)} refusals named their key")
 
 if __name__ == "__main__":
     main()

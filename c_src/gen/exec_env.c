@@ -1,0 +1,294 @@
+/* Command lines (ExecStart=, ExecStartPre=) and the environment (Environment=,
+ * EnvironmentFile=): the values users write most freely, escaped for each context. */
+#include "model_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A command setting: the directive written, the key and value named in errors. */
+struct command {
+    enum unit_file file;
+    const char *directive, *key, *shown, *reason;
+};
+
+/* Escapes the words of a command for ExecStart=-style settings into `out`. The first word is
+ * the executable and must be absolute once references are expanded. */
+static int command_words(struct ctx *c, const struct command *cmd, const struct strlist *words,
+                         struct buf *out)
+{
+    for (size_t i = 0; i < words->n; i++) {
+        const char *problem = text_problem(words->v[i]);
+        if (problem != NULL)
+            return fail(c, cmd->key, cmd->shown, problem);
+        struct buf w = {0};
+        buf_add(&w, "");
+        int r = expand_refs(c, cmd->key, words->v[i], true, &w);
+        const char *s = buf_str(&w);
+        bool abs = s[0] == '/' || (s[0] == '%' && s[1] != '%');
+        if (r == 0 && i == 0 && !abs)
+            r = fail(c, cmd->key, cmd->shown, "does not start with an absolute path");
+        if (r == 0) {
+            buf_add(out, i ? " " : "");
+            quote_word(out, s, false);
+        }
+        buf_free(&w);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* `-` ignores failure; `+` runs with full privileges; `!`/`!!` skip the user change (each from
+ * the version in sdver.c). Returns the number of prefix bytes or -EINVAL. */
+static int exec_prefix(struct ctx *c, const struct command *cmd, const char *raw)
+{
+    size_t n = strspn(raw, "-+!");
+    bool too_new = false;
+    for (size_t i = 0; i < n; i++) {
+        bool bang2 = raw[i] == '!' && i > 0 && raw[i - 1] == '!' && (i < 2 || raw[i - 2] != '!');
+        if (memchr(raw, raw[i], i) != NULL && !bang2)
+            return fail(c, cmd->key, cmd->shown, "repeats a command prefix");
+        if ((raw[i] == '!' && !has_feature(c, SD_EXEC_PREFIX_BANG)) ||
+            (raw[i] == '+' && !has_feature(c, SD_EXEC_PREFIX_PLUS)))
+            too_new = true;
+    }
+    if (too_new)
+        return fail(c, cmd->key, cmd->shown,
+                    "uses a command prefix the target systemd version lacks");
+    return (int)n;
+}
+
+static int add_command(struct ctx *c, const struct command *cmd, const char *raw,
+                       const struct strlist *front)
+{
+    struct strlist words = {0};
+    const char *problem = NULL;
+    int n = exec_prefix(c, cmd, raw);
+    if (n < 0)
+        return n;
+    for (size_t i = 0; front != NULL && i < front->n; i++)
+        strlist_push(&words, front->v[i]);
+    struct buf out = {0};
+    buf_addn(&out, raw, (size_t)n);
+    int r = split_command(raw + n, &words, &problem);
+    if (r < 0)
+        r = fail(c, cmd->key, cmd->shown, problem);
+    if (r == 0)
+        r = command_words(c, cmd, &words, &out);
+    if (r == 0)
+        add(c, cmd->file, SEC_SERVICE, cmd->directive, buf_str(&out), cmd->reason);
+    buf_free(&out);
+    strlist_free(&words);
+    return r;
+}
+
+/* The cookie reaches the release through RELEASE_COOKIE, read from the credential by a
+ * shell that then execs the start script, so the BEAM stays the main process. */
+static void cookie_wrapper(struct strlist *w)
+{
+    strlist_push(w, "/bin/sh");
+    strlist_push(w, "-c");
+    strlist_push(w, "RELEASE_COOKIE=\"$(cat \"$CREDENTIALS_DIRECTORY/erlang-cookie\")\" "
+                    "exec \"$0\" \"$@\"");
+}
+
+/* Appends `s` single-quoted for split_command(). */
+static void shell_quote(struct buf *b, const char *s)
+{
+    buf_addc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            buf_add(b, "'\\''");
+        else
+            buf_addc(b, *p);
+    }
+    buf_addc(b, '\'');
+}
+
+int build_exec_start(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    if (strncmp(o->start_command, "daemon", 6) == 0 || !app_name_valid(o->start_command))
+        return fail(c, "start_command", o->start_command,
+                    "is not a foreground command (daemon forks away from Type=notify)");
+    struct strlist front = {0};
+    if (o->cookie_file[0] != '\0' && knows(c, "LoadCredential", NULL))
+        cookie_wrapper(&front);
+    struct buf raw = {0}, script = {0};
+    buf_printf(&script, "%s/bin/%s", c->n.current, c->n.release);
+    if (o->exec_start_wrap[0] != '\0')
+        buf_printf(&raw, "%s ", o->exec_start_wrap);
+    shell_quote(&raw, buf_str(&script));
+    buf_printf(&raw, " %s", o->start_command);
+    const struct command cmd = {UF_SERVICE, "ExecStart", "exec_start_wrap", o->exec_start_wrap,
+                                "start script in the foreground; it execs into the BEAM"};
+    int r = add_command(c, &cmd, buf_str(&raw), &front);
+    buf_free(&raw);
+    buf_free(&script);
+    strlist_free(&front);
+    return r;
+}
+
+int build_exec_pre(struct ctx *c)
+{
+    for (size_t i = 0; i < c->o->exec_start_pre.n; i++) {
+        const char *raw = c->o->exec_start_pre.v[i];
+        const struct command cmd = {UF_SERVICE, "ExecStartPre", "exec_start_pre", raw,
+                                    "exec_start_pre"};
+        int r = add_command(c, &cmd, raw, NULL);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Adds Environment="NAME=value"; `value` is already escaped for layer 1. A later setting of
+ * the same name replaces the earlier one in place, so env_vars override the defaults. */
+void set_env(struct ctx *c, const char *name, const char *value, const char *reason)
+{
+    struct buf w = {0}, q = {0};
+    buf_printf(&w, "%s=%s", name, value);
+    quote_word(&q, buf_str(&w), true);
+    size_t len = strlen(name);
+    for (size_t i = 0; i < c->m->n; i++) {
+        struct directive *d = &c->m->d[i];
+        if (strcmp(d->key, "Environment") == 0 && strncmp(d->value + 1, name, len) == 0 &&
+            d->value[len + 1] == '=') {
+            free(d->value);
+            free(d->reason);
+            d->value = buf_steal(&q);
+            d->reason = xstrdup(reason);
+            buf_free(&w);
+            return;
+        }
+    }
+    add(c, UF_SERVICE, SEC_SERVICE, "Environment", buf_str(&q), reason);
+    buf_free(&w);
+    buf_free(&q);
+}
+
+static void set_env_literal(struct ctx *c, const char *name, const char *value, const char *reason)
+{
+    struct buf v = {0};
+    buf_add(&v, "");
+    spec_escape(&v, value, false);
+    set_env(c, name, buf_str(&v), reason);
+    buf_free(&v);
+}
+
+/* Control bytes the target's manager accepts in an environment value; they are written as
+ * C escapes inside the quoted Environment= word, which systemd unquotes. */
+static unsigned env_allowed(const struct ctx *c)
+{
+    return (has_feature(c, SD_ENV_TAB) ? TEXT_TAB : 0) |
+           (has_feature(c, SD_ENV_NEWLINE) ? TEXT_NEWLINE : 0) |
+           (has_feature(c, SD_ENV_CONTROL) ? TEXT_CONTROL : 0);
+}
+
+/* A control byte newer targets would carry: say from which version. */
+static int refuse_env_text(struct ctx *c, const char *raw, const char *problem)
+{
+    if (text_problem_allowing(raw, TEXT_TAB | TEXT_NEWLINE | TEXT_CONTROL) != NULL)
+        return fail(c, "env_vars", raw, problem);
+    unsigned v = text_problem_allowing(raw, TEXT_TAB | TEXT_NEWLINE) == NULL
+                     ? feature_since(SD_ENV_NEWLINE)
+                     : feature_since(SD_ENV_CONTROL);
+    struct buf why = {0};
+    buf_printf(&why, "%s, which environment values carry from systemd %u", problem, v);
+    int r = fail(c, "env_vars", raw, buf_str(&why));
+    buf_free(&why);
+    return r;
+}
+
+/* One env_vars entry, NAME=value, where value may hold @{key} references. */
+static int user_env_one(struct ctx *c, const char *raw)
+{
+    const char *eq = strchr(raw, '='), *problem = text_problem_allowing(raw, env_allowed(c));
+    if (problem != NULL)
+        return refuse_env_text(c, raw, problem);
+    if (eq == NULL)
+        return fail(c, "env_vars", raw, "is not NAME=value");
+    char *name = xstrndup(raw, (size_t)(eq - raw));
+    int r = env_name_valid(name)
+                ? 0
+                : fail(c, "env_vars", raw, "is not NAME=value with NAME of [A-Za-z0-9_]");
+    struct buf v = {0};
+    buf_add(&v, "");
+    if (r == 0)
+        r = expand_refs(c, "env_vars", eq + 1, false, &v);
+    if (r == 0)
+        set_env(c, name, buf_str(&v), "env_vars");
+    buf_free(&v);
+    free(name);
+    return r;
+}
+
+static int user_env(struct ctx *c)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < c->o->env_vars.n; i++)
+        r = user_env_one(c, c->o->env_vars.v[i]);
+    return r;
+}
+
+static void erl_flags(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    struct buf f = {0};
+    /* init:stop() must finish before systemd's TimeoutStopSec= ends in SIGKILL. */
+    buf_printf(&f, "-shutdown_time %lu", o->shutdown_time * 1000);
+    if (strcmp(o->distribution, "epmd_socket") == 0)
+        buf_add(&f, " -start_epmd false");
+    if (strcmp(o->distribution, "fixed_ports") == 0)
+        buf_printf(&f, " -kernel inet_dist_listen_min %lu inet_dist_listen_max %lu",
+                   o->dist_port_min, o->dist_port_max);
+    set_env_literal(c, "ERL_FLAGS", buf_str(&f), "VM shutdown time and distribution flags");
+    buf_free(&f);
+}
+
+/* EnvironmentFile= is not unquoted: the path goes in raw, with specifiers escaped. */
+static int build_env_files(struct ctx *c)
+{
+    const struct strlist *l = &c->o->env_files;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *raw = l->v[i], *path = raw + (raw[0] == '-');
+        const char *problem = path_problem(path);
+        if (problem != NULL)
+            return fail(c, "env_files", raw, problem);
+        struct buf v = {0};
+        buf_add(&v, "");
+        spec_escape(&v, raw, false);
+        add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&v), "env_files");
+        buf_free(&v);
+    }
+    return 0;
+}
+
+int build_env(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    set_env_literal(c, "LANG", "C.UTF-8", "file names are UTF-8 only with a UTF-8 locale");
+    build_dir_env(c);
+    set_env_literal(c, "RELEASE_DISTRIBUTION",
+                    strcmp(o->distribution, "none") == 0 ? "none" : "sname", "distribution");
+    erl_flags(c);
+    if (strcmp(o->crash_dump, "state") == 0) {
+        struct buf v = {0};
+        dir_path(c, "state", &v);
+        buf_add(&v, "/erl_crash.dump");
+        set_env(c, "ERL_CRASH_DUMP", buf_str(&v), "crash_dump = state");
+        set_env_literal(c, "ERL_CRASH_DUMP_SECONDS", "30", "crash_dump = state");
+        buf_free(&v);
+    } else
+        set_env_literal(c, "ERL_CRASH_DUMP_SECONDS", "0", "crash_dump = off");
+    if (strcmp(o->restart_method, "touch") == 0) {
+        struct buf v = {0};
+        buf_printf(&v, "%s/flags/restart.flag", c->n.deploy);
+        set_env_literal(c, "RESTART_FLAG", buf_str(&v), "restart_method = touch");
+        buf_free(&v);
+    }
+    int r = user_env(c);
+    return r == 0 ? build_env_files(c) : r;
+}

@@ -1,0 +1,278 @@
+/* The hardening profiles and what opens them, sandbox paths, network restrictions, socket
+ * binding, and the exposure score systemd is expected to give the result. */
+#include "model_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { P_STRICT = 1, P_STANDARD = 2 };
+
+/* Why an option opens a hardening directive, or NULL when it stays. */
+enum opener { OPEN_NEVER, OPEN_OS_MON, OPEN_JIT_PERF, OPEN_BIND_CAPS, OPEN_COUNT };
+
+/* The profiles. Measured with OTP 25 under systemd 252: the JIT double-maps a memfd and so
+ * survives MemoryDenyWriteExecute=; the BEAM needs memfd_create (no ~@ipc), AF_NETLINK for
+ * inet:getifaddrs, and AF_INET/AF_INET6 to listen. */
+static const struct hardening {
+    const char *key, *value;
+    unsigned profiles;
+    enum opener opener;
+} HARDENING[] = {
+    {"NoNewPrivileges", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectSystem", "strict", P_STRICT, OPEN_NEVER},
+    {"ProtectSystem", "full", P_STANDARD, OPEN_NEVER},
+    {"ProtectHome", "yes", P_STRICT, OPEN_NEVER},
+    {"ProtectHome", "read-only", P_STANDARD, OPEN_NEVER},
+    {"PrivateTmp", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"PrivateDevices", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"PrivateUsers", "yes", P_STRICT, OPEN_BIND_CAPS},
+    {"PrivateIPC", "yes", P_STRICT, OPEN_NEVER},
+    {"PrivateMounts", "yes", P_STRICT, OPEN_NEVER},
+    {"ProtectKernelTunables", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectKernelModules", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectKernelLogs", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectControlGroups", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectClock", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectHostname", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"ProtectProc", "invisible", P_STRICT, OPEN_NEVER},
+    {"ProcSubset", "pid", P_STRICT, OPEN_OS_MON},
+    {"RestrictNamespaces", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"RestrictRealtime", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"RestrictSUIDSGID", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"LockPersonality", "yes", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"MemoryDenyWriteExecute", "yes", P_STRICT | P_STANDARD, OPEN_JIT_PERF},
+    {"RemoveIPC", "yes", P_STRICT, OPEN_NEVER},
+    {"KeyringMode", "private", P_STRICT, OPEN_NEVER},
+    {"DevicePolicy", "closed", P_STRICT, OPEN_NEVER},
+    {"SystemCallArchitectures", "native", P_STRICT | P_STANDARD, OPEN_NEVER},
+    {"SystemCallFilter", "@system-service", P_STRICT, OPEN_NEVER},
+    {"SystemCallFilter", "~@privileged @resources", P_STRICT, OPEN_NEVER},
+    {"SystemCallErrorNumber", "EPERM", P_STRICT, OPEN_NEVER},
+    {"CapabilityBoundingSet", "", P_STRICT, OPEN_BIND_CAPS},
+    {"RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6 AF_NETLINK", P_STRICT | P_STANDARD,
+     OPEN_NEVER},
+};
+
+static const char *opened_by(const struct ctx *c, enum opener op)
+{
+    switch (op) {
+    case OPEN_OS_MON:
+        return c->o->os_mon ? "os_mon reads /proc beyond the service's own processes" : NULL;
+    case OPEN_JIT_PERF:
+        return c->o->jit_perf ? "jit_perf: +JPperf true writes executable perf maps" : NULL;
+    case OPEN_BIND_CAPS:
+        return c->bind_caps ? "a listen port below 1024 needs CAP_NET_BIND_SERVICE in the "
+                              "host user namespace"
+                            : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static unsigned profile_bit(const char *name)
+{
+    return strcmp(name, "strict") == 0 ? P_STRICT : strcmp(name, "standard") == 0 ? P_STANDARD : 0;
+}
+
+/* An option that would open a directive the chosen profile does not have changes nothing. */
+static void note_unopened(struct ctx *c, const bool *opened)
+{
+    struct buf why = {0};
+    buf_printf(&why, "the %s profile has nothing it would open", c->o->hardening);
+    note_unused(c, "os_mon", c->o->os_mon && !opened[OPEN_OS_MON], buf_str(&why));
+    note_unused(c, "jit_perf", c->o->jit_perf && !opened[OPEN_JIT_PERF], buf_str(&why));
+    buf_free(&why);
+}
+
+int build_hardening(struct ctx *c)
+{
+    unsigned bit = profile_bit(c->o->hardening);
+    bool opened[OPEN_COUNT] = {false};
+    for (size_t i = 0; i < ARRAY_SIZE(HARDENING); i++) {
+        const struct hardening *h = &HARDENING[i];
+        const char *why = opened_by(c, h->opener);
+        if ((h->profiles & bit) == 0)
+            continue;
+        opened[h->opener] |= why != NULL;
+        if (why != NULL)
+            drop(c, UF_SERVICE, SEC_SERVICE, h->key, h->value, why);
+        else
+            add(c, UF_SERVICE, SEC_SERVICE, h->key, h->value, c->o->hardening);
+    }
+    note_unopened(c, opened);
+    if (c->bind_caps) {
+        const char *cap = "CAP_NET_BIND_SERVICE", *why = "listen port below 1024";
+        add(c, UF_SERVICE, SEC_SERVICE, "AmbientCapabilities", cap, why);
+        if (bit == P_STRICT)
+            add(c, UF_SERVICE, SEC_SERVICE, "CapabilityBoundingSet", cap, why);
+    }
+    return 0;
+}
+
+/* Ports were checked when the option was set; a port below 1024 needs the bind capability,
+ * which opens parts of the profiles, so this is known before anything is built. */
+int resolve_network(struct ctx *c)
+{
+    const struct strlist *l = &c->o->listen_ports;
+    for (size_t i = 0; i < l->n && i < GEN_MAX_PORTS; i++) {
+        c->ports[c->nports++] = strtoul(l->v[i], NULL, 10);
+        if (c->ports[i] < 1024)
+            c->bind_caps = true;
+    }
+    return 0;
+}
+
+static bool one_of(const char *v, const char *const *set)
+{
+    for (; *set != NULL; set++)
+        if (strcmp(v, *set) == 0)
+            return true;
+    return false;
+}
+
+static int build_ip_allow(struct ctx *c)
+{
+    static const char *const words[] = {"any", "localhost", "link-local", "multicast", NULL};
+    const struct strlist *l = &c->o->ip_address_allow;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *a = l->v[i];
+        if (!one_of(a, words) &&
+            (a[0] == '\0' || strspn(a, "0123456789abcdefABCDEF:./") != strlen(a)))
+            return fail(c, "ip_address_allow", a, "is not an address, prefix or keyword");
+    }
+    if (l->n == 0)
+        return 0;
+    add(c, UF_SERVICE, SEC_SERVICE, "IPAddressDeny", "any", "ip_address_allow");
+    for (size_t i = 0; i < l->n; i++)
+        add(c, UF_SERVICE, SEC_SERVICE, "IPAddressAllow", l->v[i], "ip_address_allow");
+    return 0;
+}
+
+/* fixed_ports pins the distribution ports and allows binding only those, epmd's and the
+ * listen ports. */
+static void build_socket_bind(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    const char *why = "distribution = fixed_ports";
+    struct buf v = {0};
+    buf_printf(&v, "tcp:%lu-%lu", o->dist_port_min, o->dist_port_max);
+    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", buf_str(&v), why);
+    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", "tcp:4369", "epmd, started by the VM");
+    for (size_t i = 0; i < c->nports; i++) {
+        buf_free(&v);
+        buf_printf(&v, "tcp:%lu", c->ports[i]);
+        add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", buf_str(&v), "listen_ports");
+    }
+    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindDeny", "any", why);
+    buf_free(&v);
+}
+
+/* Listen ports matter for the bind capability (below 1024) and for socket binding (with
+ * fixed_ports); the distribution port range only for fixed_ports. */
+static void note_unused_ports(struct ctx *c, bool fixed)
+{
+    note_unused(c, "listen_ports", !fixed && !c->bind_caps,
+                "only ports below 1024 (the bind capability) or distribution = fixed_ports "
+                "(SocketBindAllow=) use it");
+    note_unused(c, "dist_port_min", !fixed, "distribution is not fixed_ports");
+    note_unused(c, "dist_port_max", !fixed, "distribution is not fixed_ports");
+}
+
+int build_network(struct ctx *c)
+{
+    bool fixed = strcmp(c->o->distribution, "fixed_ports") == 0;
+    if (c->o->private_network)
+        add(c, UF_SERVICE, SEC_SERVICE, "PrivateNetwork", "yes", "private_network");
+    note_unused_ports(c, fixed);
+    if (fixed)
+        build_socket_bind(c);
+    if (c->o->cookie_file[0] != '\0') {
+        struct buf v = {0};
+        buf_add(&v, "erlang-cookie:");
+        spec_escape(&v, c->o->cookie_file, false);
+        add(c, UF_SERVICE, SEC_SERVICE, "LoadCredential", buf_str(&v),
+            "cookie_file; read into RELEASE_COOKIE by the ExecStart= wrapper");
+        buf_free(&v);
+    }
+    return build_ip_allow(c);
+}
+
+/* A list of paths for a quoted-list setting; `-` marks a path that may be missing. */
+static int add_path_list(struct ctx *c, const char *key, const char *directive,
+                         const struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const char *raw = l->v[i], *path = raw + (raw[0] == '-');
+        const char *problem = path_problem(path);
+        if (problem != NULL)
+            return fail(c, key, raw, problem);
+        struct buf v = {0}, q = {0};
+        buf_add(&v, raw[0] == '-' ? "-" : "");
+        spec_escape(&v, path, false);
+        quote_word(&q, buf_str(&v), false);
+        add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&q), key);
+        buf_free(&v);
+        buf_free(&q);
+    }
+    return 0;
+}
+
+/* An empty read-only root with only what the BEAM needs bound back in. */
+static int build_chroot(struct ctx *c)
+{
+    static const char *const sys[] = {"/usr",
+                                      "-/lib",
+                                      "-/lib64",
+                                      "-/bin",
+                                      "-/etc/ssl",
+                                      "-/etc/resolv.conf",
+                                      "-/etc/hosts",
+                                      "-/etc/nsswitch.conf",
+                                      "-/etc/localtime",
+                                      "-/etc/passwd",
+                                      "-/etc/group"};
+    add(c, UF_SERVICE, SEC_SERVICE, "TemporaryFileSystem", "/:ro", "chroot");
+    for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
+        add(c, UF_SERVICE, SEC_SERVICE, "BindReadOnlyPaths", sys[i], "chroot");
+    struct strlist deploy = {0};
+    strlist_push(&deploy, c->n.deploy);
+    int r = add_path_list(c, "deploy_dir", "BindReadOnlyPaths", &deploy);
+    strlist_free(&deploy);
+    return r;
+}
+
+int build_paths(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    int r = add_path_list(c, "read_write_paths", "ReadWritePaths", &o->read_write_paths);
+    if (r == 0)
+        r = add_path_list(c, "read_only_paths", "ReadOnlyPaths", &o->read_only_paths);
+    if (r == 0)
+        r = add_path_list(c, "inaccessible_paths", "InaccessiblePaths", &o->inaccessible_paths);
+    if (r < 0 || !o->chroot)
+        return r;
+    return build_chroot(c);
+}
+
+/* Expected `systemd-analyze security --offline=true` exposure in tenths, as measured with
+ * systemd 252 for each profile and each option that changes the assessed settings. Only
+ * targets with SD_EXPOSURE_MEASURED get every directive of the profiles; older ones return -1
+ * (unknown). */
+int exposure_tenths(const struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    bool ip = o->ip_address_allow.n > 0, pn = o->private_network;
+    if (!has_feature(c, SD_EXPOSURE_MEASURED))
+        return -1;
+    switch (profile_bit(o->hardening)) {
+    case P_STRICT:
+        return 11 + (c->bind_caps ? 4 : 0) - (pn ? 4 : 0) - (ip ? 1 : 0) - (pn && ip ? 1 : 0);
+    case P_STANDARD:
+        return 51 + (c->bind_caps ? 1 : 0) - (pn ? 4 : 0) - (ip ? 1 : 0);
+    default:
+        return 92 + (c->bind_caps ? 1 : 0) - (pn ? 5 : 0) - (ip ? 2 : 0) -
+               (o->dynamic_user ? 8 : 0);
+    }
+}

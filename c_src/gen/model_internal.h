@@ -1,0 +1,87 @@
+/* The model's parts share one build context. The parts, by the question they answer:
+ *   model.c      the core: context, add/drop/refuse, checks across keys, build order
+ *   names.c      names, paths, dirs and @{key} references
+ *   exec_env.c   ExecStart=/ExecStartPre= command lines and Environment=
+ *   hardening.c  hardening profiles, sandbox paths, network, socket binding, exposure
+ *   sections.c   [Unit] and [Service] basics, companion units and files
+ *   sdver.c      what each systemd version knows
+ * Not for the renderer or the CLI, which see only model.h. */
+#ifndef VIGIL_GEN_MODEL_INTERNAL_H
+#define VIGIL_GEN_MODEL_INTERNAL_H
+
+#include "escape.h"
+#include "model.h"
+#include "sdver.h"
+
+#include <stdbool.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Names and paths after defaults are derived; all validated. */
+struct names {
+    const char *app, *release, *ext, *svc, *user, *group, *deploy_user, *deploy_group;
+    const char *deploy, *current, *working, *desc, *syslog, *env_script;
+};
+
+struct ctx {
+    const struct gen_opts *o;
+    struct unit_model *m;
+    struct buf *err;
+    struct names n;
+    char *derived[16];
+    size_t nderived;
+    /* Resolved before anything is built (resolve_network), read by the builders. */
+    unsigned long ports[GEN_MAX_PORTS];
+    size_t nports;
+    bool bind_caps; /**< a listen port below 1024 */
+};
+
+/* model.c */
+int fail(struct ctx *c, const char *key, const char *value, const char *problem);
+const char *derive(struct ctx *c, const char *given, const char *fallback);
+void add(struct ctx *c, enum unit_file f, enum unit_section s, const char *key, const char *value,
+         const char *reason);
+void drop(struct ctx *c, enum unit_file f, enum unit_section s, const char *key, const char *value,
+          const char *reason);
+void addf(struct ctx *c, enum unit_section s, const char *key, const char *reason, bool octal,
+          unsigned long v);
+void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
+             const char *reason);
+void note_unused(struct ctx *c, const char *key, bool unused, const char *reason);
+bool knows(const struct ctx *c, const char *key, const char *value);
+bool has_feature(const struct ctx *c, enum sd_feature f);
+/** "`what` needs systemd N" with N the first version knowing `key`(=`value`); caller frees. */
+char *needs_reason(const char *what, const char *key, const char *value);
+
+/* names.c */
+bool app_name_valid(const char *s);
+int resolve_names(struct ctx *c);
+int resolve_paths(struct ctx *c);
+int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, struct buf *out);
+void dir_path(const struct ctx *c, const char *kind, struct buf *out);
+int build_dirs(struct ctx *c);
+int build_dir_env(struct ctx *c);
+
+/* exec_env.c */
+int build_exec_pre(struct ctx *c);
+int build_exec_start(struct ctx *c);
+void set_env(struct ctx *c, const char *name, const char *value, const char *reason);
+int build_env(struct ctx *c);
+
+/* hardening.c */
+int resolve_network(struct ctx *c);
+int build_hardening(struct ctx *c);
+int build_paths(struct ctx *c);
+int build_network(struct ctx *c);
+int exposure_tenths(const struct ctx *c);
+
+/* sections.c */
+int build_unit_section(struct ctx *c);
+int start_limit(struct ctx *c);
+int build_process(struct ctx *c);
+int build_identity(struct ctx *c);
+int build_companion_files(struct ctx *c);
+int build_restart_units(struct ctx *c);
+int build_runtime_env_unit(struct ctx *c);
+
+#endif

@@ -1,0 +1,28 @@
+/* What each systemd version knows, in one place: the first version of every directive the
+ * generator writes and of the few other behaviours it relies on. Supporting a new systemd
+ * release is an edit of the tables in sdver.c. */
+#ifndef VIGIL_GEN_SDVER_H
+#define VIGIL_GEN_SDVER_H
+
+/** Version facts that are not a directive of their own. */
+enum sd_feature {
+    SD_OLDEST,            /**< oldest target version the generator supports */
+    SD_NEWEST,            /**< highest version number accepted as a target */
+    SD_EXEC_PREFIX_PLUS,  /**< `+` command prefix: full privileges */
+    SD_EXEC_PREFIX_BANG,  /**< `!` and `!!` command prefixes: no user change */
+    SD_EXPOSURE_MEASURED, /**< targets from here get every directive of the profiles, so the
+                               exposure score measured with systemd 252 applies */
+    SD_ENV_TAB,           /**< a tab in an environment value */
+    SD_ENV_NEWLINE,       /**< a newline in an environment value */
+    SD_ENV_CONTROL,       /**< any control character in an environment value */
+    SD_FEATURE_COUNT
+};
+
+/** First systemd version that knows `key` (or `key=value` when listed so), 0 if older than
+ * any supported target. */
+unsigned directive_since(const char *key, const char *value);
+
+/** First systemd version with feature `f` (for SD_NEWEST: the highest accepted). */
+unsigned feature_since(enum sd_feature f);
+
+#endif

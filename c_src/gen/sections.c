@@ -1,0 +1,260 @@
+/* The [Unit] and [Service] basics of the service, and the companion units and files:
+ * restart-on-deploy units, the runtime environment unit, sysusers.d and tmpfiles.d. */
+#include "model_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int add_units(struct ctx *c, const char *key, const char *directive, const struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (!unit_name_valid(l->v[i]))
+            return fail(c, key, l->v[i], "is not a unit name such as foo.service");
+        add(c, UF_SERVICE, SEC_UNIT, directive, l->v[i], key);
+    }
+    return 0;
+}
+
+int build_unit_section(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    add_raw(c, SEC_UNIT, "Description", c->n.desc, "description");
+    if (o->network_online) {
+        add(c, UF_SERVICE, SEC_UNIT, "Wants", "network-online.target", "network_online");
+        add(c, UF_SERVICE, SEC_UNIT, "After", "network-online.target", "network_online");
+    }
+    if (strcmp(o->distribution, "epmd_socket") == 0) {
+        add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", "distribution = epmd_socket");
+        add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", "distribution = epmd_socket");
+    }
+    if (o->runtime_environment_service) {
+        struct buf u = {0};
+        unit_file_name(&u, UF_RUNTIME_ENV, c->n.svc);
+        add(c, UF_SERVICE, SEC_UNIT, "Requires", buf_str(&u), "runtime_environment_service");
+        add(c, UF_SERVICE, SEC_UNIT, "After", buf_str(&u), "runtime_environment_service");
+        buf_free(&u);
+    }
+    int r = add_units(c, "unit_after", "After", &o->unit_after);
+    if (r == 0)
+        r = add_units(c, "unit_wants", "Wants", &o->unit_wants);
+    if (r == 0)
+        r = add_units(c, "unit_requires", "Requires", &o->unit_requires);
+    return r;
+}
+
+/* Before StartLimitIntervalSec= the start limit lived in [Service] as StartLimitInterval=. */
+int start_limit(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    bool old = !knows(c, "StartLimitIntervalSec", NULL);
+    addf(c, old ? SEC_SERVICE : SEC_UNIT, "StartLimitBurst", "restart storm limit", false,
+         o->start_limit_burst);
+    if (!old) {
+        addf(c, SEC_UNIT, "StartLimitIntervalSec", "restart storm limit", false,
+             o->start_limit_interval_sec);
+        return 0;
+    }
+    addf(c, SEC_SERVICE, "StartLimitInterval", "restart storm limit", false,
+         o->start_limit_interval_sec);
+    struct directive *d = &c->m->d[c->m->n - 1];
+    d->status = DS_GATED;
+    free(d->reason);
+    d->reason = needs_reason("StartLimitIntervalSec= in [Unit]", "StartLimitIntervalSec", NULL);
+    return 0;
+}
+
+/* systemctl reload as SIGHUP, answered by RELOADING=1 ... READY=1 from the app: with
+ * Type=notify-reload the manager sends the signal itself and waits; before that type,
+ * ExecReload= sends it and the notifications still mark the reload. */
+static const char *build_reload(struct ctx *c)
+{
+    if (strcmp(c->o->reload, "sighup") != 0)
+        return "notify";
+    if (knows(c, "Type", "notify-reload"))
+        return "notify-reload";
+    char *why = needs_reason("reload = sighup; Type=notify-reload", "Type", "notify-reload");
+    add(c, UF_SERVICE, SEC_SERVICE, "ExecReload", "/bin/kill -HUP $MAINPID", why);
+    free(why);
+    return "notify";
+}
+
+/* Type= and what only a notifying service has; a type the target lacks becomes simple. */
+static void build_type(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    bool notify = strcmp(o->service_type, "notify") == 0;
+    const char *type = notify ? build_reload(c) : o->service_type;
+    add(c, UF_SERVICE, SEC_SERVICE, "Type", knows(c, "Type", type) ? type : "simple",
+        "service_type");
+    note_unused(c, "watchdog_sec", !notify, "only service_type = notify has a watchdog");
+    if (!notify)
+        return;
+    add(c, UF_SERVICE, SEC_SERVICE, "NotifyAccess", "main",
+        "only the BEAM, which the start script execs into, may notify");
+    if (o->watchdog_sec > 0)
+        addf(c, SEC_SERVICE, "WatchdogSec", "watchdog_sec", false, o->watchdog_sec);
+}
+
+int build_process(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    build_type(c);
+    addf(c, SEC_SERVICE, "TimeoutStartSec", "timeout_start_sec", false, o->timeout_start_sec);
+    addf(c, SEC_SERVICE, "TimeoutStopSec", "longer than the VM's -shutdown_time", false,
+         o->timeout_stop_sec ? o->timeout_stop_sec : o->shutdown_time + 5);
+    add(c, UF_SERVICE, SEC_SERVICE, "KillMode", "mixed",
+        "SIGTERM to the BEAM only, then SIGKILL to what is left of its ports");
+    add(c, UF_SERVICE, SEC_SERVICE, "KillSignal", "SIGTERM",
+        "the BEAM stops cleanly on SIGTERM; bin/app stop would need distribution");
+    add(c, UF_SERVICE, SEC_SERVICE, "Restart", o->restart, "restart");
+    addf(c, SEC_SERVICE, "RestartSec", "restart_sec", false, o->restart_sec);
+    addf(c, SEC_SERVICE, "LimitNOFILE", "the BEAM keeps the 1024 soft limit otherwise", false,
+         o->limit_nofile);
+    add(c, UF_SERVICE, SEC_SERVICE, "LimitCORE", "0", "no core files of the whole VM");
+    add(c, UF_SERVICE, SEC_SERVICE, "UMask", o->umask, "umask");
+    add_raw(c, SEC_SERVICE, "SyslogIdentifier", c->n.syslog, "syslog_identifier");
+    add_raw(c, SEC_SERVICE, "WorkingDirectory", c->n.working, "working_dir");
+    add(c, UF_SERVICE, SEC_INSTALL, "WantedBy", "multi-user.target", "started at boot");
+    return 0;
+}
+
+int build_identity(struct ctx *c)
+{
+    note_unused(c, "app_group", c->o->dynamic_user,
+                "dynamic_user: systemd picks the group along with the user");
+    if (c->o->dynamic_user) {
+        add(c, UF_SERVICE, SEC_SERVICE, "DynamicUser", "yes", "dynamic_user");
+        add(c, UF_SERVICE, SEC_SERVICE, "User", c->n.user, "name of the dynamic user");
+        return 0;
+    }
+    add(c, UF_SERVICE, SEC_SERVICE, "User", c->n.user, "app_user, created by sysusers.d");
+    add(c, UF_SERVICE, SEC_SERVICE, "Group", c->n.group, "app_group");
+    return 0;
+}
+
+/* tmpfiles.d and sysusers.d split fields on spaces, unquote and expand specifiers. */
+static void tmpfiles_path(struct buf *out, const char *path)
+{
+    struct buf v = {0};
+    buf_add(&v, "");
+    spec_escape(&v, path, false);
+    quote_word(out, buf_str(&v), false);
+    buf_free(&v);
+}
+
+static void build_sysusers(struct ctx *c)
+{
+    const struct names *n = &c->n;
+    bool own_group = strcmp(n->group, n->user) != 0;
+    if (c->o->dynamic_user)
+        return;
+    if (own_group)
+        buf_printf(&c->m->sysusers, "g %s -\n", n->group);
+    /* "-:group" picks any free UID and the named primary group. */
+    buf_printf(&c->m->sysusers, "u %s %s%s \"%s release\" - -\n", n->user, own_group ? "-:" : "-",
+               own_group ? n->group : "", n->svc);
+}
+
+static void tmpfiles_dir(struct buf *t, const char *path, const char *mode, const struct names *n)
+{
+    buf_add(t, "d ");
+    tmpfiles_path(t, path);
+    buf_printf(t, " %s %s %s -\n", mode, n->deploy_user, n->deploy_group);
+}
+
+int build_companion_files(struct ctx *c)
+{
+    struct unit_model *m = c->m;
+    struct buf t = {0};
+    build_sysusers(c);
+    tmpfiles_dir(&t, c->n.deploy, c->o->dynamic_user ? "0755" : "0750", &c->n);
+    if (strcmp(c->o->restart_method, "systemctl") != 0) {
+        struct buf flags = {0};
+        buf_printf(&flags, "%s/flags", c->n.deploy);
+        tmpfiles_dir(&t, buf_str(&flags), "0770", &c->n);
+        buf_free(&flags);
+    }
+    /* Legacy dir lines from build_dirs() come after the deploy dir. */
+    buf_add(&t, buf_str(&m->tmpfiles));
+    buf_free(&m->tmpfiles);
+    m->tmpfiles = t;
+    return 0;
+}
+
+int build_restart_units(struct ctx *c)
+{
+    if (strcmp(c->o->restart_method, "systemd_flag") != 0)
+        return 0;
+    struct buf v = {0}, svc = {0};
+    buf_printf(&svc, "%s.service", c->n.svc);
+    add(c, UF_RESTART_PATH, SEC_UNIT, "Description", "Restart on deploy flag", "systemd_flag");
+    buf_add(&v, "");
+    spec_escape(&v, c->n.deploy, false);
+    buf_add(&v, "/flags/restart.flag");
+    add(c, UF_RESTART_PATH, SEC_PATH, "PathModified", buf_str(&v), "systemd_flag");
+    add(c, UF_RESTART_PATH, SEC_INSTALL, "WantedBy", "multi-user.target", "systemd_flag");
+    add(c, UF_RESTART_SERVICE, SEC_UNIT, "Description", "Restart after deploy", "systemd_flag");
+    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "Type", "oneshot", "systemd_flag");
+    buf_free(&v);
+    buf_printf(&v, "/bin/systemctl restart %s", buf_str(&svc));
+    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), "systemd_flag");
+    buf_free(&v);
+    buf_free(&svc);
+    c->m->has_file[UF_RESTART_PATH] = c->m->has_file[UF_RESTART_SERVICE] = true;
+    return 0;
+}
+
+static void runtime_env_identity(struct ctx *c)
+{
+    /* Units naming the same dynamic user share its UID, so the service can read the file. */
+    if (c->o->dynamic_user)
+        add(c, UF_RUNTIME_ENV, SEC_SERVICE, "DynamicUser", "yes", "same user as the service");
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "User", c->n.user, "same user as the service");
+    if (!c->o->dynamic_user)
+        add(c, UF_RUNTIME_ENV, SEC_SERVICE, "Group", c->n.group, "same group as the service");
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "UMask", "0077", "the file may hold secrets");
+}
+
+/* The oneshot unit that writes the environment file before the service starts. */
+static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
+{
+    const char *why = "runtime_environment_service";
+    struct buf esc = {0}, cmd = {0};
+    add(c, UF_RUNTIME_ENV, SEC_UNIT, "Description", "Runtime environment", why);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "Type", "oneshot", why);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
+    runtime_env_identity(c);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectory", dir, why);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
+    buf_add(&esc, "");
+    spec_escape(&esc, c->n.env_script, true);
+    quote_word(&cmd, buf_str(&esc), false);
+    buf_printf(&cmd, " %s", file);
+    add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
+        "runtime_environment_service_script, given the file to write");
+    buf_free(&esc);
+    buf_free(&cmd);
+}
+
+int build_runtime_env_unit(struct ctx *c)
+{
+    note_unused(c, "runtime_environment_service_script", !c->o->runtime_environment_service,
+                "runtime_environment_service is off");
+    if (!c->o->runtime_environment_service)
+        return 0;
+    struct buf dir = {0}, file = {0}, opt = {0};
+    buf_printf(&dir, "%s-runtime-environment", c->n.svc);
+    buf_printf(&file, "%%t/%s/environment", buf_str(&dir));
+    runtime_env_unit(c, buf_str(&dir), buf_str(&file));
+    /* `-`: the service still starts when the file is missing. */
+    buf_printf(&opt, "-%s", buf_str(&file));
+    add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&opt),
+        "runtime_environment_service");
+    buf_free(&dir);
+    buf_free(&file);
+    buf_free(&opt);
+    c->m->has_file[UF_RUNTIME_ENV] = true;
+    return 0;
+}
