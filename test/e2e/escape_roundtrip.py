@@ -2,7 +2,8 @@
 """Escaping round trip through a running systemd (release_test.sh).
 
 `gen BIN DIR` writes, with vigil-unit, a unit `rt.service` whose env_vars and exec_start_pre
-arguments hold nasty values (quotes, backslashes, %, $, spaces, UTF-8), and DIR/expected.json.
+arguments hold nasty values (quotes, backslashes, %, $, spaces, UTF-8; and in env_vars only,
+control bytes), and DIR/expected.json.
 
 `check DIR SHOW BUS DUMP` compares what systemd reports with the input and prints one line per
 view, `ok ...` or `FAIL ...`:
@@ -23,6 +24,8 @@ VALUES = ["with space", 'double " quote', "single ' quote", "back\\slash", "trai
           "100%", "%n%i%%", "$HOME", "$$", "${VAR}", "a;b", ";", "é ü ✓ 日本", "  edges  ",
           "=equals=", "'\"'\"", "\\\"", "@{not_a_key}", "{}[]()<>|&*?~#`", "-dash", "!bang",
           "tab-less\\t", "\\x41", "end$"]
+# Control bytes, which environment values carry (as C escapes) and command lines refuse.
+ENV_ONLY = ["tab\tinside", "two\nlines", "cr\rlf", "bell\x07 esc\x1b del\x7f"]
 DUMPER = "/usr/local/bin/argv-dump"
 
 
@@ -39,12 +42,12 @@ def shell_word(value):
 def gen(binary, out):
     argv = [binary, "--output", out, "--app-name", "rt", "--service-type", "exec",
             "--restart", "no", "--dynamic-user", "--watchdog-sec", "0"]
-    for i, v in enumerate(VALUES):
+    for i, v in enumerate(VALUES + ENV_ONLY):
         argv += ["--env-vars", f"V{i}={encode(v)}"]
     argv += ["--exec-start-pre", " ".join([DUMPER] + [shell_word(encode(v)) for v in VALUES])]
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "expected.json"), "w", encoding="utf-8") as f:
-        json.dump(VALUES, f)
+        json.dump({"values": VALUES, "env_only": ENV_ONLY}, f)
 
 
 def unquote_words(text):
@@ -64,6 +67,9 @@ def unquote_words(text):
             n = text[i]
             if n == "x":
                 cur += bytes([int(text[i + 1:i + 3], 16)]).decode("latin-1")
+                i += 2
+            elif n in "01234567":  # cescape() writes other control bytes as \NNN
+                cur += chr(int(text[i:i + 3], 8))
                 i += 2
             else:
                 cur += cesc.get(n, n)
@@ -96,8 +102,9 @@ def report(name, expected, got):
 
 def check(out, show, bus, dump):
     with open(os.path.join(out, "expected.json"), encoding="utf-8") as f:
-        values = json.load(f)
-    names = [f"V{i}" for i in range(len(values))]
+        expected = json.load(f)
+    values, env_values = expected["values"], expected["values"] + expected["env_only"]
+    names = [f"V{i}" for i in range(len(env_values))]
     dollars = [v.replace("$", "$$") for v in values]
     props = {}
     with open(show, encoding="utf-8") as f:
@@ -105,8 +112,8 @@ def check(out, show, bus, dump):
             key, _, val = line.partition("=")
             props[key] = val
     env = env_of(unquote_words(props.get("Environment", "")))
-    report(f"systemctl show Environment: {len(values)} nasty values read back exactly",
-           values, [env.get(n) for n in names])
+    report(f"systemctl show Environment: {len(env_values)} nasty values read back exactly",
+           env_values, [env.get(n) for n in names])
     pre = props.get("ExecStartPre", "")
     argv = pre.partition(" ; argv[]=")[2].rpartition(" ; ignore_errors=")[0]
     report("systemctl show ExecStartPre: argv[] as systemd joins it",
@@ -126,8 +133,8 @@ def check(out, show, bus, dump):
     report("the ExecStartPre process got exactly the input arguments",
            values, lines["rt-argv"].split("\0")[:-1])
     got_env = env_of(lines["rt-environ"].split("\0")[:-1])
-    report("the ExecStartPre process got exactly the input environment values",
-           values, [got_env.get(n) for n in names])
+    report("the ExecStartPre process got exactly the input environment values, control bytes too",
+           env_values, [got_env.get(n) for n in names])
 
 
 def main():
