@@ -112,16 +112,19 @@ static bool get_key(ErlNifEnv *env, ERL_NIF_TERM term, char buf[MAX_ATOM_LEN + 1
     return true;
 }
 
-enum append_result { APPENDED, BAD_TYPE, INVALID, TOO_BIG };
+/* What appending one assignment came to: 0 (appended), BAD_TYPE (badarg), INVALID
+ * ({invalid, Key}), or -errno ({error, Posix}: EMSGSIZE, or the clock failing). */
+enum { BAD_TYPE = 1, INVALID = 2 };
 
-static enum append_result classify(int r)
+/* The core's -EINVAL means the key or value; -EMSGSIZE stays an operational error. */
+static int classify(int r)
 {
-    return r == 0 ? APPENDED : r == -EMSGSIZE ? TOO_BIG : INVALID;
+    return r == -EINVAL ? INVALID : r;
 }
 
 /* {text, IoData}: human text, rewritten to be shown as given. */
-static enum append_result append_text_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
-                                            const ERL_NIF_TERM *tuple)
+static int append_text_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
+                             const ERL_NIF_TERM *tuple)
 {
     ErlNifBinary text;
     if (enif_compare(tuple[0], atom_text) != 0 ||
@@ -131,16 +134,17 @@ static enum append_result append_text_value(ErlNifEnv *env, struct vigil_msg *ms
         vigil_msg_append_text(msg, key.data, key.len, (const char *)text.data, text.size));
 }
 
-static enum append_result append_clock_value(struct vigil_msg *msg, struct bytes key)
+/* A clock that cannot be read is an operational failure, not the caller's key: -errno. */
+static int append_clock_value(struct vigil_msg *msg, struct bytes key)
 {
     uint64_t usec = 0;
-    if (vigil_monotonic_usec(&usec) < 0)
-        return INVALID;
+    int r = vigil_monotonic_usec(&usec);
+    if (r < 0)
+        return r;
     return classify(vigil_msg_append_int(msg, key.data, key.len, (int64_t)usec));
 }
 
-static enum append_result append_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
-                                       ERL_NIF_TERM value)
+static int append_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key, ERL_NIF_TERM value)
 {
     ErlNifBinary bin;
     ErlNifSInt64 number;
@@ -175,19 +179,16 @@ static bool build_message(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_msg *m
             *ret_error = enif_make_badarg(env);
             return false;
         }
-        switch (append_value(env, msg, key, pair[1])) {
-        case APPENDED:
+        int r = append_value(env, msg, key, pair[1]);
+        if (r == 0)
             continue;
-        case BAD_TYPE:
+        if (r == BAD_TYPE)
             *ret_error = enif_make_badarg(env);
-            return false;
-        case INVALID:
+        else if (r == INVALID)
             *ret_error = make_invalid(env, pair[0]);
-            return false;
-        case TOO_BIG:
-            *ret_error = make_posix_error(env, -EMSGSIZE);
-            return false;
-        }
+        else
+            *ret_error = make_posix_error(env, r);
+        return false;
     }
     if (!enif_is_empty_list(env, list)) {
         *ret_error = enif_make_badarg(env);
