@@ -48,7 +48,11 @@ defmodule Mix.Tasks.Compile.VigilC do
     priv = Path.join(Mix.Project.app_path(), "priv")
     make = ["-s", "all", "PRIV=#{priv}"]
 
-    case System.cmd("make", make, cd: __DIR__, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
+    case System.cmd("make", make,
+           cd: __DIR__,
+           into: IO.stream(:stdio, :line),
+           stderr_to_stdout: true
+         ) do
       {_, 0} -> {:ok, []}
       {_, status} -> Mix.raise("make all failed with status #{status}")
     end
