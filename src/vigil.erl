@@ -20,11 +20,34 @@
 %% and the calling process waits for the outcome; STATUS is latest-wins and the caller does not
 %% wait; watchdog pings are not retried.
 %%
+%% <h3>Configuration</h3>
+%% The application environment is read and checked once, when the application starts; a key
+%% that is unknown or a value that is not valid stops the start with
+%% `{error, {bad_config, Key, Value}}' (`application:start/1' wraps it as
+%% `{error, {{bad_config, Key, Value}, {vigil_app, start, [normal, []]}}}'). Keys:
+%% <ul>
+%% <li>`send_deadline': how long a caller waits for a state change to be delivered, in
+%%     milliseconds: a non-negative integer or `infinity' (default 10000);</li>
+%% <li>`watchdog_fraction': pings at this fraction of the watchdog timeout, a number strictly
+%%     between 0 and 1 (default 0.5);</li>
+%% <li>`health_checks': a list of checks (see Watchdog; default `[]'); the value named in the
+%%     error is the entry at fault;</li>
+%% <li>`watchdog_trigger_after': a positive integer or `infinity' (default `infinity');</li>
+%% <li>`stopping_status': the status line sent with STOPPING=1, Unicode text (default
+%%     "stopping");</li>
+%% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
+%%     default `undefined');</li>
+%% <li>`unit': the settings of the unit generator (`mix vigil.gen.unit'), read by it only.</li>
+%% </ul>
+%% The environment the manager hands over is not configuration: a `NOTIFY_SOCKET' that is not
+%% an address, or a `WATCHDOG_USEC' that is not a number, is logged and turns notifications, or
+%% the watchdog, off.
+%%
 %% <h3>Watchdog</h3>
 %% When the manager sets `WATCHDOG_USEC' (`WatchdogSec=' in the unit) and `WATCHDOG_PID' is
-%% unset or names this BEAM, a process of the application sends WATCHDOG=1 at half the timeout
-%% (`watchdog_fraction', between 0 and 1), at high priority, for as long as the health checks
-%% pass. Application environment:
+%% unset or names this BEAM, a process of the application sends WATCHDOG=1 at the fraction
+%% `watchdog_fraction' of the timeout, at high priority, for as long as the health checks
+%% pass. Application environment (see Configuration):
 %% <ul>
 %% <li>`health_checks': a list of `{M, F, A}', funs of no arguments, `{Check, TimeoutMs}' or
 %%     `#{check => Check, timeout => TimeoutMs, name => Name}'. A check passes when it returns
@@ -32,7 +55,7 @@
 %%     ping; one that fails, raises or takes longer than its timeout (default 1000 ms) skips
 %%     that ping, and a warning names it (at most every 30 s per check).</li>
 %% <li>`watchdog_trigger_after': after this many skipped pings in a row, send
-%%     WATCHDOG=trigger so that the manager acts at once (default `infinity').</li>
+%%     WATCHDOG=trigger so that the manager acts at once.</li>
 %% </ul>
 %% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
 %% for it; `vigil-unit --watchdog-sec N' writes it into the unit.
@@ -47,7 +70,7 @@
 %% '''
 %%
 %% <h3>Stopping</h3>
-%% STOPPING=1, with the status line `stopping_status' (default "stopping"), is sent when the
+%% STOPPING=1, with the status line `stopping_status', is sent when the
 %% application_controller begins to terminate, before any application stops: on `init:stop/0'
 %% and on SIGTERM, which the BEAM turns into `init:stop/0'. vigil sets kernel's
 %% `shutdown_func' for this and calls the one set before it, if any. `init:restart/0' looks

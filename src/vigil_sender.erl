@@ -6,8 +6,7 @@
 %% <ul>
 %% <li>State changes (READY, RELOADING, STOPPING, ERRNO, EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC,
 %%     WATCHDOG=trigger) are queued here in the order they came and retried with a short backoff
-%%     until delivered or until the `send_deadline' (milliseconds, application environment)
-%%     passes. The caller waits for the outcome, so one process's state changes arrive in the
+%%     until delivered or until the `send_deadline' (milliseconds, vigil_config) passes. The caller waits for the outcome, so one process's state changes arrive in the
 %%     order it made them.</li>
 %% <li>STATUS is latest-wins: the NIF keeps the newest refused status (a newer one that is sent
 %%     or refused in turn replaces it, under the same lock), this process retries it until the
@@ -24,8 +23,9 @@
 -define(MAX_BACKOFF, 20).
 
 -record(state, {
-    changes = queue:new() :: queue:queue({gen_server:from(), vigil_nif:pairs(), integer()}),
-    latest_deadline :: undefined | integer(),
+    changes = queue:new() :: queue:queue({gen_server:from(), vigil_nif:pairs(),
+                                          integer() | infinity}),
+    latest_deadline :: undefined | integer() | infinity,
     timer :: undefined | reference(),
     backoff = 1 :: pos_integer()
 }).
@@ -83,9 +83,13 @@ handle_info(_Other, State) ->
 %% ---- delivery ----
 
 deadline() ->
-    Ms = application:get_env(vigil, send_deadline, 10000),
-    erlang:monotonic_time(millisecond) + Ms.
+    case vigil_config:get(send_deadline) of
+        infinity -> infinity;
+        Ms -> erlang:monotonic_time(millisecond) + Ms
+    end.
 
+expired(infinity) ->
+    false;
 expired(Deadline) ->
     erlang:monotonic_time(millisecond) >= Deadline.
 

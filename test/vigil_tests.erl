@@ -19,8 +19,8 @@ with_receiver(Kind, Tests) ->
      end,
      fun(R) ->
              vigil_test_receiver:close(R),
-             vigil_test_receiver:start_vigil_without_manager(),
-             application:set_env(vigil, send_deadline, 10000)
+             application:unset_env(vigil, send_deadline),
+             vigil_test_receiver:start_vigil_without_manager()
      end,
      [fun(R) -> {atom_to_list(Name) ++ " (" ++ atom_to_list(Kind) ++ ")",
                  fun() -> ?MODULE:Name(R) end}
@@ -232,10 +232,19 @@ ready_delivered_after_queue_drains(R) ->
     ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"READY=1">>],
                  Received ++ recv_all(R)).
 
+%% The application reads send_deadline at start.
+restart_with_deadline(R, Ms) ->
+    ok = application:set_env(vigil, send_deadline, Ms),
+    vigil_test_receiver:start_vigil_with(
+      [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))}]).
+
 state_change_deadline(R) ->
-    application:set_env(vigil, send_deadline, 150),
+    restart_with_deadline(R, 150),
     _ = vigil_test_receiver:fill_queue(0),
+    Started = erlang:monotonic_time(millisecond),
     ?assertEqual({error, timeout}, vigil:stopping()),
+    Waited = erlang:monotonic_time(millisecond) - Started,
+    ?assert(Waited >= 150 andalso Waited < 1000, Waited),
     vigil_test_receiver:drain(R).
 
 %% STATUS does not wait; only the newest pending one is sent once the queue drains.
