@@ -15,10 +15,11 @@
 %%     the full queue refused.</li>
 %% </ul>
 %% When the manager's queue is full, state changes (READY, RELOADING, STOPPING, ERRNO,
-%% EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG=trigger) are retried without blocking a
-%% scheduler until delivered or until the `send_deadline' (milliseconds, default 10000) passes,
-%% and the calling process waits for the outcome; STATUS is latest-wins and the caller does not
-%% wait; watchdog pings are not retried.
+%% BUSERROR, EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG_USEC, NOTIFYACCESS,
+%% WATCHDOG=trigger) are retried without blocking a scheduler until delivered or until the
+%% `send_deadline' passes, and the calling process waits for the outcome; STATUS alone is
+%% latest-wins and the caller does not wait; anything else, watchdog pings first of all, is
+%% sent once. A message is handled so whichever function sends it.
 %%
 %% <h3>Configuration</h3>
 %% The application environment is read and checked once, when the application starts; a key
@@ -91,7 +92,7 @@
 -type key() :: atom() | binary() | string().
 -type value() :: binary() | string() | integer().
 -type error() :: {error, inet:posix() | timeout | {invalid, key()}}.
--type reload_fun() :: fun(() -> term()) | {module(), atom(), [term()]}.
+-type reload_fun() :: vigil_reload:reload_fun().
 -type watchdog_info() :: #{enabled := boolean(),
                            active := boolean(),
                            pid_mismatch := boolean(),
@@ -108,9 +109,6 @@
 -type child_options() :: #{atom() => term()} | [{atom(), term()}].
 -export_type([key/0, value/0, error/0, reload_fun/0, watchdog_info/0, child_options/0]).
 
--define(STATE_CHANGES, [<<"READY">>, <<"RELOADING">>, <<"STOPPING">>, <<"ERRNO">>,
-                        <<"EXIT_STATUS">>, <<"MAINPID">>, <<"EXTEND_TIMEOUT_USEC">>]).
-
 %% @doc READY=1: start-up is finished. With `Type=notify', `systemctl start' returns now.
 -spec ready() -> ok | error().
 ready() ->
@@ -124,13 +122,13 @@ ready() ->
 %% cut at a character boundary to fit the 4096 bytes the manager reads.
 -spec status(unicode:chardata()) -> ok | error().
 status(Text) ->
-    latest(vigil_nif:status(text_iodata(Text))).
+    vigil_delivery:status(text_iodata(Text)).
 
 %% @doc RELOADING=1 with MONOTONIC_USEC read from CLOCK_MONOTONIC, as `Type=notify-reload'
 %% requires. Send {@link ready/0} when the reload is done.
 -spec reloading() -> ok | error().
 reloading() ->
-    deliver([{<<"RELOADING">>, <<"1">>}, {<<"MONOTONIC_USEC">>, monotonic}]).
+    vigil_reload:reloading().
 
 %% @doc STOPPING=1: shutdown has begun.
 -spec stopping() -> ok | error().
@@ -167,9 +165,8 @@ mainpid(OsPid) when is_integer(OsPid), OsPid > 0 ->
 mainpid(_) ->
     error(badarg).
 
-%% @doc `ping' sends WATCHDOG=1 (not retried when the queue is full: the next ping follows);
-%% `trigger' sends WATCHDOG=trigger, which makes the manager act as if the watchdog had
-%% expired (delivered like a state change).
+%% @doc `ping' sends WATCHDOG=1 (sent once); `trigger' sends WATCHDOG=trigger, which makes
+%% the manager act as if the watchdog had expired (a state change).
 %%
 %% `enable' and `disable' start and stop the automatic pings. Both are idempotent: enabling
 %% twice keeps one schedule. Pings run when enabled (the default at start), when a timeout is
@@ -178,7 +175,7 @@ mainpid(_) ->
 %% still acts when the timeout passes without a ping.
 -spec watchdog(ping | trigger | enable | disable) -> ok | error().
 watchdog(ping) ->
-    vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]);
+    vigil_delivery:ping();
 watchdog(trigger) ->
     deliver([{<<"WATCHDOG">>, <<"trigger">>}]);
 watchdog(enable) ->
@@ -188,9 +185,9 @@ watchdog(disable) ->
 watchdog(_) ->
     error(badarg).
 
-%% @doc WATCHDOG_USEC: change the manager's watchdog timeout to `Ms' milliseconds (delivered
-%% like a state change), then ping at the configured fraction of it, counted from now, as the
-%% manager restarts its timer when it reads the new value.
+%% @doc WATCHDOG_USEC: change the manager's watchdog timeout to `Ms' milliseconds (a state
+%% change), then ping at the configured fraction of it, counted from now, as the manager
+%% restarts its timer when it reads the new value.
 -spec watchdog_timeout(pos_integer()) -> ok | error().
 watchdog_timeout(Ms) when is_integer(Ms), Ms > 0 ->
     case deliver([{<<"WATCHDOG_USEC">>, Ms * 1000}]) of
@@ -232,9 +229,9 @@ watchdog_info() ->
 %% returned when the reload itself succeeded.
 -spec reload(reload_fun()) -> ok | {error, {reload_failed, term()}} | error().
 reload(Reload) when is_function(Reload, 0) ->
-    do_reload(Reload);
+    vigil_reload:run(Reload);
 reload({M, F, A} = Reload) when is_atom(M), is_atom(F), is_list(A) ->
-    do_reload(Reload);
+    vigil_reload:run(Reload);
 reload(_) ->
     error(badarg).
 
@@ -263,11 +260,12 @@ status_spec(Options) ->
 
 %% @doc Send assignments as given, in one datagram, after checking every key and value: a key
 %% or value the manager would read differently returns `{error, {invalid, Key}}' and nothing
-%% is sent. Strings are taken as Unicode and sent as UTF-8; integers in decimal.
+%% is sent. Strings are taken as Unicode and sent as UTF-8; integers in decimal. The message is
+%% delivered by its class, as if a function of this module had sent it.
 -spec notify([{key(), value()}]) -> ok | error().
 notify(Pairs) when is_list(Pairs) ->
     case normalize(Pairs, []) of
-        {ok, Normalized} -> send_by_kind(Normalized);
+        {ok, Normalized} -> deliver(Normalized);
         {invalid, _} = Invalid -> {error, Invalid}
     end;
 notify(_) ->
@@ -293,65 +291,8 @@ enabled() ->
 
 %% ---- internals ----
 
-do_reload(Reload) ->
-    Started = reloading(),
-    case run_reload(Reload) of
-        ok ->
-            first_error([Started, deliver([{<<"READY">>, <<"1">>}])]);
-        {error, Reason} ->
-            Status = io_lib:format("reload failed: ~0tP", [Reason, 20]),
-            _ = deliver([{<<"READY">>, <<"1">>}, {<<"ERRNO">>, errno_number(Reason)},
-                         {<<"STATUS">>, {text, unicode:characters_to_binary(Status)}}]),
-            {error, {reload_failed, Reason}}
-    end.
-
-run_reload(Reload) ->
-    try call_reload(Reload) of
-        {error, Reason} -> {error, Reason};
-        _ -> ok
-    catch
-        Class:Reason -> {error, {Class, Reason}}
-    end.
-
-call_reload({M, F, A}) -> apply(M, F, A);
-call_reload(Fun) -> Fun().
-
-first_error(Results) ->
-    case [R || R <- Results, R =/= ok] of
-        [] -> ok;
-        [Error | _] -> Error
-    end.
-
-errno_number(eperm) -> 1;
-errno_number(enoent) -> 2;
-errno_number(eio) -> 5;
-errno_number(eacces) -> 13;
-errno_number(eexist) -> 17;
-errno_number(enospc) -> 28;
-errno_number(etimedout) -> 110;
-errno_number(econnrefused) -> 111;
-errno_number(_) -> 22.
-
 deliver(Pairs) ->
-    vigil_sender:send(Pairs).
-
-send_by_kind(Pairs) ->
-    Keys = [key_binary(Key) || {Key, _} <- Pairs],
-    IsStateChange = lists:any(fun(K) -> lists:member(K, ?STATE_CHANGES) end, Keys)
-        orelse lists:member({<<"WATCHDOG">>, <<"trigger">>},
-                            [{key_binary(K), V} || {K, V} <- Pairs]),
-    case {IsStateChange, Keys} of
-        {true, _} -> deliver(Pairs);
-        {false, [<<"STATUS">>]} -> latest(vigil_nif:send_latest(Pairs));
-        {false, _} -> vigil_nif:send(Pairs)
-    end.
-
-%% A latest-wins message the full queue refused waits in the NIF; the sender retries it.
-latest({error, eagain}) -> vigil_sender:latest_pending();
-latest(Result) -> Result.
-
-key_binary(Key) when is_atom(Key) -> atom_to_binary(Key, latin1);
-key_binary(Key) -> iolist_to_binary(Key).
+    vigil_delivery:deliver(Pairs).
 
 normalize([], Acc) ->
     {ok, lists:reverse(Acc)};

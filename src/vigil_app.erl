@@ -1,6 +1,6 @@
 %% @private
 %% @doc Checks the application environment (vigil_config), reads the manager's address once,
-%% starts the sender and the watchdog, and installs the shutdown and SIGHUP hooks
+%% starts the delivery process and the watchdog, and installs the shutdown and SIGHUP hooks
 %% (vigil_lifecycle).
 -module(vigil_app).
 -behaviour(application).

@@ -24,7 +24,7 @@
                     health_checks := [health_check()],
                     watchdog_trigger_after := pos_integer() | infinity,
                     stopping_status := binary(),
-                    sighup := undefined | ignore | vigil:reload_fun()}.
+                    sighup := undefined | ignore | vigil_reload:reload_fun()}.
 -export_type([key/0, config/0, health_check/0]).
 
 %% Keys of the environment that belong to someone else: `unit' is read by the unit generator

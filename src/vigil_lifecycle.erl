@@ -14,7 +14,7 @@
 %% longer than WatchdogSec= would then end in SIGABRT instead of under TimeoutStopSec=.
 %%
 %% SIGHUP: with `sighup' in the application environment, a handler added to erl_signal_server
-%% runs vigil:reload/1 in a process of its own, one reload at a time (a SIGHUP that arrives
+%% runs vigil_reload:run/1 in a process of its own, one reload at a time (a SIGHUP that arrives
 %% during a reload starts one more after it). Without it, SIGHUP keeps the disposition the
 %% BEAM gave it.
 -module(vigil_lifecycle).
@@ -46,7 +46,7 @@ shutdown(Reason) ->
             _ ->
                 _ = (catch vigil_watchdog:disable()),
                 Status = stopping_status(Reason),
-                vigil_sender:send([{<<"STOPPING">>, <<"1">>}, {<<"STATUS">>, {text, Status}}])
+                vigil_delivery:deliver([{<<"STOPPING">>, <<"1">>}, {<<"STATUS">>, {text, Status}}])
         end,
     case persistent_term:get(?PREVIOUS, undefined) of
         {M, F} -> _ = (catch M:F(Reason)), ok;

@@ -24,7 +24,7 @@ child_spec(Options) ->
 -spec start_link(binary() | undefined) -> ignore.
 start_link(Status) ->
     Pairs = [{<<"READY">>, <<"1">>} | [{<<"STATUS">>, {text, Status}} || Status =/= undefined]],
-    case vigil_sender:send(Pairs) of
+    case vigil_delivery:deliver(Pairs) of
         ok -> ok;
         {error, Reason} -> ?LOG_WARNING("vigil: READY=1 could not be sent: ~0tp", [Reason])
     end,

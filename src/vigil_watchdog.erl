@@ -220,7 +220,7 @@ abort_round(#state{round = Round} = State) ->
 ping(#state{pings = Pings, send_errors = Errors, failures = Failures} = State) ->
     log_recovery(Failures),
     Passed = State#state{failures = 0, logged = #{}},
-    case vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]) of
+    case vigil_delivery:ping() of
         ok -> Passed#state{pings = Pings + 1, last_ping = now_ms()};
         {error, _} -> Passed#state{send_errors = Errors + 1}
     end.
@@ -251,7 +251,7 @@ log_skip(Name, Why, Consecutive, Logged) ->
 maybe_trigger(#state{trigger_after = After, failures = After} = State) when is_integer(After) ->
     ?LOG_ERROR("vigil: ~b watchdog pings skipped in a row; sending WATCHDOG=trigger", [After]),
     %% Delivery may wait for the manager's queue: not in this process.
-    _ = spawn(fun() -> vigil:watchdog(trigger) end),
+    _ = spawn(fun() -> vigil_delivery:deliver([{<<"WATCHDOG">>, <<"trigger">>}]) end),
     State;
 maybe_trigger(State) ->
     State.

@@ -49,8 +49,22 @@ resilience_test_() ->
     {timeout, 60,
      with_receiver(path, [receiver_recreated, receiver_gone_then_back,
                           ready_delivered_after_queue_drains, state_change_deadline,
-                          status_latest_wins, no_scheduler_blocked, nif_purge_and_reload,
+                          watchdog_usec_is_a_change_whatever_sends_it, status_latest_wins,
+                          no_scheduler_blocked, nif_purge_and_reload,
                           nif_upgrade_keeps_connection])}.
+
+%% One class per message, whichever function sends it.
+class_test() ->
+    ?assertEqual(change, vigil_delivery:class([{<<"READY">>, <<"1">>}])),
+    ?assertEqual(change, vigil_delivery:class([{'WATCHDOG_USEC', 1000}])),
+    ?assertEqual(change, vigil_delivery:class([{"WATCHDOG", <<"trigger">>}])),
+    ?assertEqual(change, vigil_delivery:class([{<<"STATUS">>, <<"x">>}, {'ERRNO', 5}])),
+    ?assertEqual(change, vigil_delivery:class([{<<"X">>, <<"1">>}, {'MAINPID', 5}])),
+    ?assertEqual(latest, vigil_delivery:class([{"STATUS", <<"x">>}])),
+    ?assertEqual(once, vigil_delivery:class([{<<"WATCHDOG">>, <<"1">>}])),
+    ?assertEqual(once, vigil_delivery:class([{<<"STATUS">>, <<"x">>}, {<<"X">>, <<"1">>}])),
+    ?assertEqual(once, vigil_delivery:class([{<<"X_CUSTOM">>, 1}])),
+    ?assertEqual(once, vigil_delivery:class([])).
 
 no_manager_test_() ->
     {setup, fun vigil_test_receiver:start_vigil_without_manager/0,
@@ -246,6 +260,17 @@ state_change_deadline(R) ->
     Waited = erlang:monotonic_time(millisecond) - Started,
     ?assert(Waited >= 150 andalso Waited < 1000, Waited),
     vigil_test_receiver:drain(R).
+
+%% WATCHDOG_USEC is a state change whether watchdog_timeout/1 or notify/1 sends it.
+watchdog_usec_is_a_change_whatever_sends_it(R) ->
+    Queued = vigil_test_receiver:fill_queue(0),
+    Self = self(),
+    spawn_link(fun() -> Self ! {notified, vigil:notify([{'WATCHDOG_USEC', 30000000}])} end),
+    receive {notified, Early} -> error({returned_before_drain, Early}) after 200 -> ok end,
+    Received = recv_all(R),
+    ?assertEqual(ok, receive {notified, Result} -> Result after 2000 -> timeout end),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"WATCHDOG_USEC=30000000">>],
+                 Received ++ recv_all(R)).
 
 %% STATUS does not wait; only the newest pending one is sent once the queue drains.
 status_latest_wins(R) ->
