@@ -8,18 +8,20 @@
 %%     (a newline, carriage return, NUL or backslash in a value; a key outside
 %%     `[A-Z_][A-Z0-9_]*'; a STATUS that is not valid UTF-8). Nothing is sent;</li>
 %% <li>`{error, emsgsize}': the message is longer than the 4096 bytes the manager reads;</li>
-%% <li>`{error, timeout}': a state change could not be delivered before the `send_deadline'
-%%     because the manager's queue stayed full (see below), or a barrier was not passed in time;</li>
+%% <li>`{error, timeout}': a state change was not delivered within `send_deadline' because the
+%%     manager's queue stayed full; it stays queued and is delivered, in order, when the queue
+%%     drains (do not send it again). Also: a barrier not passed in time;</li>
 %% <li>`{error, Posix}': the socket failed, e.g. `econnrefused' or `enoent' while the manager
 %%     is not there (the next call reconnects by itself), or `eagain' for a watchdog ping
 %%     the full queue refused.</li>
 %% </ul>
 %% When the manager's queue is full, state changes (READY, RELOADING, STOPPING, ERRNO,
 %% BUSERROR, EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG_USEC, NOTIFYACCESS,
-%% WATCHDOG=trigger) are retried without blocking a scheduler until delivered or until the
-%% `send_deadline' passes, and the calling process waits for the outcome; STATUS alone is
-%% latest-wins and the caller does not wait; anything else, watchdog pings first of all, is
-%% sent once. A message is handled so whichever function sends it.
+%% WATCHDOG=trigger) are queued in order and sent as soon as the manager's queue has room,
+%% without blocking a scheduler or using the CPU while waiting; the calling process waits for
+%% the outcome for at most `send_deadline', and the message stays queued for as long as the VM
+%% runs. STATUS alone is latest-wins and the caller does not wait; anything else, watchdog
+%% pings first of all, is sent once. A message is handled so whichever function sends it.
 %%
 %% <h3>Configuration</h3>
 %% The application environment is read and checked once, when the application starts; a key
@@ -187,11 +189,13 @@ watchdog(_) ->
 
 %% @doc WATCHDOG_USEC: change the manager's watchdog timeout to `Ms' milliseconds (a state
 %% change), then ping at the configured fraction of it, counted from now, as the manager
-%% restarts its timer when it reads the new value.
+%% restarts its timer when it reads the new value. On `{error, timeout}' the pings take the new
+%% interval all the same: the message stays queued and reaches the manager before them.
 -spec watchdog_timeout(pos_integer()) -> ok | error().
 watchdog_timeout(Ms) when is_integer(Ms), Ms > 0 ->
     case deliver([{<<"WATCHDOG_USEC">>, Ms * 1000}]) of
         ok -> vigil_watchdog:set_timeout(Ms * 1000);
+        {error, timeout} = Timeout -> ok = vigil_watchdog:set_timeout(Ms * 1000), Timeout;
         Error -> Error
     end;
 watchdog_timeout(_) ->
@@ -272,14 +276,18 @@ notify(_) ->
     error(badarg).
 
 %% @doc BARRIER=1, as sd_notify_barrier(3): returns once the manager has processed every message
-%% sent before, or `{error, timeout}' after `Timeout' milliseconds.
+%% sent before, state changes still queued included, or `{error, timeout}' after `Timeout'
+%% milliseconds.
 -spec barrier(timeout()) -> ok | error().
 barrier(Timeout) when Timeout =:= infinity; is_integer(Timeout), Timeout >= 0 ->
     Deadline = case Timeout of
                    infinity -> infinity;
                    _ -> erlang:monotonic_time(millisecond) + Timeout
                end,
-    start_barrier(Deadline, 1);
+    case vigil_delivery:drained(Timeout) of
+        ok -> start_barrier(Deadline, 1);
+        {error, timeout} = Error -> Error
+    end;
 barrier(_) ->
     error(badarg).
 
@@ -354,9 +362,9 @@ retry_barrier(Deadline, Backoff) ->
 await_barrier(Barrier, Ref, Deadline) ->
     receive
         {select, Barrier, Ref, ready_input} ->
-            vigil_nif:barrier_close(Barrier)
+            vigil_nif:select_stop(Barrier)
     after remaining(Deadline) ->
-        vigil_nif:barrier_close(Barrier),
+        vigil_nif:select_stop(Barrier),
         receive {select, Barrier, Ref, _} -> ok after 0 -> ok end,
         {error, timeout}
     end.

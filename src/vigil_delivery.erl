@@ -8,29 +8,43 @@
 %% message (send it, then keep it as its class says); to queue is to hand a message the full
 %% queue refused to this module's process, which sends it when the manager's queue has room.
 %%
-%% How: a caller sends a message itself; a state change the full queue refused is queued here,
-%% in order, and retried with a short backoff until sent or until `send_deadline' passes. The
-%% NIF holds the newest refused latest-wins message (a newer one that is sent or refused
-%% replaces it under the NIF's lock), and this process retries it after the queued changes.
+%% How: a caller sends a state change itself when nothing is queued (the success path costs an
+%% atomics read), else queues it behind the others so that they keep their order. The NIF holds
+%% the newest refused latest-wins message (a newer one that is sent or refused replaces it under
+%% the NIF's lock), and this process sends it after the queued changes. The process waits for
+%% room without using the CPU: enif_select on the socket's writability, which for a connected
+%% AF_UNIX datagram socket on Linux reflects the manager's receive queue, with a slow timer as a
+%% fallback for sockets where it does not. A caller's deadline ends its wait, not the message.
 -module(vigil_delivery).
 -behaviour(gen_server).
 
 -export([deliver/1, status/1, ping/0, class/1]).
--export([start_link/0, queue/1, queue_latest/0]).
+-export([start_link/0, queue/1, queue_latest/0, drained/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--define(MAX_BACKOFF, 20).
+-include_lib("kernel/include/logger.hrl").
+
+%% The number of changes queued, read by callers before they send a change themselves.
+-define(QUEUED, {?MODULE, queued}).
+%% How long a wait for room lasts at most before the queue is tried again anyway.
+-define(FALLBACK_MS, 1000).
 
 -type class() :: change | latest | once.
 -type result() :: ok | {error, timeout | inet:posix() | {invalid, term()}}.
 -export_type([class/0, result/0]).
 
 -record(state, {
-    changes = queue:new() :: queue:queue({gen_server:from(), vigil_nif:pairs(),
-                                          integer() | infinity}),
-    latest_deadline :: undefined | integer() | infinity,
-    timer :: undefined | reference(),
-    backoff = 1 :: pos_integer()
+    %% Changes, and the callers of drained/1 waiting behind them.
+    changes = queue:new() :: queue:queue({change, reference(), vigil_nif:pairs()}
+                                         | {drained, gen_server:from()}),
+    %% Callers still waiting, by entry: they get the outcome, or timeout at the deadline.
+    callers = #{} :: #{reference() => {gen_server:from(), reference() | undefined}},
+    %% The NIF may hold a refused latest-wins message.
+    latest = false :: boolean(),
+    %% Waiting for room: the watch (undefined when there is no socket to watch) and the
+    %% fallback timer.
+    wait :: undefined | {{vigil_nif:watch(), reference()} | undefined, reference()},
+    queued :: atomics:atomics_ref()
 }).
 
 %% ---- the policy, run in the caller ----
@@ -86,10 +100,22 @@ kind(_, _) -> once.
 key(Key) when is_atom(Key) -> atom_to_binary(Key, latin1);
 key(Key) -> iolist_to_binary(Key).
 
+%% A change goes behind the changes queued before it, if any.
 change(Pairs) ->
-    case vigil_nif:send(Pairs) of
-        {error, eagain} -> queue(Pairs);
-        Result -> Result
+    case queued() of
+        0 ->
+            case vigil_nif:send(Pairs) of
+                {error, eagain} -> queue(Pairs);
+                Result -> Result
+            end;
+        _ ->
+            queue(Pairs)
+    end.
+
+queued() ->
+    case persistent_term:get(?QUEUED, undefined) of
+        undefined -> 0;
+        Counter -> atomics:get(Counter, 1)
     end.
 
 %% A latest-wins message the full queue refused waits in the NIF; this process sends it.
@@ -102,95 +128,147 @@ latest(Result) -> Result.
 start_link() ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
 
-%% @doc Queue a refused change and wait for the outcome.
+%% @doc Queue a change and wait for the outcome, or for the deadline. Without the process (the
+%% application is not running) the change is sent once.
 -spec queue(vigil_nif:pairs()) -> result().
 queue(Pairs) ->
-    try
-        gen_server:call(?MODULE, {queue, Pairs}, infinity)
+    try gen_server:call(?MODULE, {queue, Pairs}, infinity) of
+        badarg -> error(badarg, [Pairs]);
+        Result -> Result
     catch
-        exit:{noproc, _} -> {error, eagain}
+        exit:{noproc, _} -> vigil_nif:send(Pairs)
     end.
 
-%% @doc The NIF holds a refused latest-wins message: retry it.
+%% @doc Wait until the changes queued now have been sent (a barrier must not overtake them).
+-spec drained(timeout()) -> ok | {error, timeout}.
+drained(Timeout) ->
+    case queued() of
+        0 ->
+            ok;
+        _ ->
+            try gen_server:call(?MODULE, drained, Timeout)
+            catch
+                exit:{timeout, _} -> {error, timeout};
+                exit:{noproc, _} -> ok
+            end
+    end.
+
+%% @doc The NIF holds a refused latest-wins message: send it when there is room.
 -spec queue_latest() -> ok.
 queue_latest() ->
     gen_server:cast(?MODULE, queue_latest).
 
 -spec init([]) -> {ok, #state{}}.
 init([]) ->
-    {ok, #state{}}.
+    Counter = case persistent_term:get(?QUEUED, undefined) of
+                  undefined ->
+                      New = atomics:new(1, [{signed, false}]),
+                      persistent_term:put(?QUEUED, New),
+                      New;
+                  Existing ->
+                      Existing
+              end,
+    atomics:put(Counter, 1, 0),
+    {ok, #state{queued = Counter}}.
 
--spec handle_call({queue, vigil_nif:pairs()}, gen_server:from(), #state{}) ->
+-spec handle_call({queue, vigil_nif:pairs()} | drained, gen_server:from(), #state{}) ->
     {noreply, #state{}}.
-handle_call({queue, Pairs}, From, #state{changes = Changes} = State) ->
-    Entry = {From, Pairs, deadline()},
-    {noreply, flush(State#state{changes = queue:in(Entry, Changes)})}.
+handle_call({queue, Pairs}, From, #state{changes = Changes, callers = Callers} = State) ->
+    Id = make_ref(),
+    atomics:add(State#state.queued, 1, 1),
+    Caller = {From, deadline_timer(Id, vigil_config:get(send_deadline))},
+    {noreply, flush(State#state{changes = queue:in({change, Id, Pairs}, Changes),
+                                callers = Callers#{Id => Caller}})};
+handle_call(drained, From, #state{changes = Changes} = State) ->
+    {noreply, flush(State#state{changes = queue:in({drained, From}, Changes)})}.
 
 -spec handle_cast(queue_latest, #state{}) -> {noreply, #state{}}.
-handle_cast(queue_latest, #state{latest_deadline = undefined} = State) ->
-    {noreply, flush(State#state{latest_deadline = deadline()})};
 handle_cast(queue_latest, State) ->
-    {noreply, flush(State)}.
+    {noreply, flush(State#state{latest = true})}.
 
--spec handle_info(retry, #state{}) -> {noreply, #state{}}.
-handle_info(retry, State) ->
-    {noreply, flush(State#state{timer = undefined})};
-handle_info(_Other, State) ->
+-spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({select, Watch, Ref, ready_output}, #state{wait = {{Watch, Ref}, _}} = State) ->
+    {noreply, flush(stop_waiting(State))};
+handle_info({timeout, Timer, retry}, #state{wait = {_, Timer}} = State) ->
+    {noreply, flush(stop_waiting(State))};
+handle_info({timeout, _, {deadline, Id}}, #state{callers = Callers} = State) ->
+    case maps:take(Id, Callers) of
+        {{From, _}, Rest} ->
+            gen_server:reply(From, {error, timeout}),
+            {noreply, State#state{callers = Rest}};
+        error ->
+            {noreply, State}
+    end;
+handle_info(_Stale, State) ->
     {noreply, State}.
 
-deadline() ->
-    case vigil_config:get(send_deadline) of
-        infinity -> infinity;
-        Ms -> erlang:monotonic_time(millisecond) + Ms
-    end.
+deadline_timer(_Id, infinity) -> undefined;
+deadline_timer(Id, Ms) -> erlang:start_timer(Ms, self(), {deadline, Id}).
 
-expired(infinity) ->
-    false;
-expired(Deadline) ->
-    erlang:monotonic_time(millisecond) >= Deadline.
-
-flush(#state{timer = Timer} = State) when Timer =/= undefined ->
+%% Send what is queued, changes first, until the manager's queue refuses one.
+flush(#state{wait = {_, _}} = State) ->
     State;
 flush(#state{changes = Changes} = State) ->
-    case queue:out(Changes) of
-        {{value, {From, Pairs, Deadline}}, Rest} ->
-            case vigil_nif:send(Pairs) of
+    case queue:peek(Changes) of
+        {value, {drained, From}} ->
+            gen_server:reply(From, ok),
+            flush(State#state{changes = queue:drop(Changes)});
+        {value, {change, Id, Pairs}} ->
+            case attempt(Pairs) of
                 {error, eagain} ->
-                    retry_or_give_up(From, Deadline, State);
+                    wait(State);
                 Result ->
-                    gen_server:reply(From, Result),
-                    flush(State#state{changes = Rest, backoff = 1})
+                    atomics:sub(State#state.queued, 1, 1),
+                    flush(answer(Id, Result, State#state{changes = queue:drop(Changes)}))
             end;
-        {empty, _} ->
+        empty ->
             flush_latest(State)
     end.
 
-retry_or_give_up(From, Deadline, #state{changes = Changes} = State) ->
-    case expired(Deadline) of
-        true ->
-            gen_server:reply(From, {error, timeout}),
-            flush(State#state{changes = queue:drop(Changes)});
-        false ->
-            schedule_retry(State)
+%% A message of the wrong type is the caller's badarg, not this process's crash.
+attempt(Pairs) ->
+    try vigil_nif:send(Pairs)
+    catch error:badarg -> badarg
     end.
 
-flush_latest(#state{latest_deadline = undefined} = State) ->
+answer(Id, Result, #state{callers = Callers} = State) ->
+    case maps:take(Id, Callers) of
+        {{From, Timer}, Rest} ->
+            _ = Timer =/= undefined andalso erlang:cancel_timer(Timer, [{async, true}, {info, false}]),
+            gen_server:reply(From, Result),
+            State#state{callers = Rest};
+        error when Result =:= ok ->
+            State;
+        error ->
+            ?LOG_WARNING("vigil: a notification whose sender stopped waiting could not be "
+                         "delivered: ~0tp", [Result]),
+            State
+    end.
+
+flush_latest(#state{latest = false} = State) ->
     State;
-flush_latest(#state{latest_deadline = Deadline} = State) ->
+flush_latest(State) ->
     case vigil_nif:flush_latest() of
-        {error, eagain} ->
-            case expired(Deadline) of
-                true -> give_up_latest(State);
-                false -> schedule_retry(State)
-            end;
-        _Sent ->
-            State#state{latest_deadline = undefined, backoff = 1}
+        {error, eagain} -> wait(State);
+        _ -> State#state{latest = false}
     end.
 
-give_up_latest(State) ->
-    ok = vigil_nif:drop_latest(),
-    State#state{latest_deadline = undefined}.
+wait(State) ->
+    Ref = make_ref(),
+    Watch = case vigil_nif:writable_select(Ref) of
+                {ok, W} -> {W, Ref};
+                _NoSocket -> undefined
+            end,
+    Fallback = case Watch of
+                   undefined -> 100;
+                   _ -> ?FALLBACK_MS
+               end,
+    State#state{wait = {Watch, erlang:start_timer(Fallback, self(), retry)}}.
 
-schedule_retry(#state{backoff = Backoff} = State) ->
-    Timer = erlang:send_after(Backoff, self(), retry),
-    State#state{timer = Timer, backoff = min(Backoff * 2, ?MAX_BACKOFF)}.
+stop_waiting(#state{wait = {Watch, Timer}} = State) ->
+    _ = erlang:cancel_timer(Timer, [{async, true}, {info, false}]),
+    case Watch of
+        {W, _Ref} -> ok = vigil_nif:select_stop(W);
+        undefined -> ok
+    end,
+    State#state{wait = undefined}.

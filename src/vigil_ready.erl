@@ -25,7 +25,11 @@ child_spec(Options) ->
 start_link(Status) ->
     Pairs = [{<<"READY">>, <<"1">>} | [{<<"STATUS">>, {text, Status}} || Status =/= undefined]],
     case vigil_delivery:deliver(Pairs) of
-        ok -> ok;
-        {error, Reason} -> ?LOG_WARNING("vigil: READY=1 could not be sent: ~0tp", [Reason])
+        ok ->
+            ok;
+        {error, timeout} ->
+            ?LOG_WARNING("vigil: the manager's queue is full; READY=1 waits in vigil's queue");
+        {error, Reason} ->
+            ?LOG_WARNING("vigil: READY=1 could not be sent: ~0tp", [Reason])
     end,
     ignore.
