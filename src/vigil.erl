@@ -1,9 +1,11 @@
 %% @doc Tell systemd how the service is doing: the service notification protocol of sd_notify(3).
 %%
-%% Every function returns `ok' when the message was sent, and also when there is no manager to
-%% send it to (no `NOTIFY_SOCKET', as on a developer's machine or under `mix test'). Errors:
+%% <h3>Errors</h3>
+%% This is the error rule of the whole public API (Erlang and Elixir). Every function returns
+%% `ok' when the message was sent, and also when there is no manager to send it to (no
+%% `NOTIFY_SOCKET', as on a developer's machine or under `mix test'). Otherwise:
 %% <ul>
-%% <li>`badarg' is raised for an argument of the wrong type;</li>
+%% <li>`badarg' is raised for an argument of the wrong type (`ArgumentError' in Elixir);</li>
 %% <li>`{error, {invalid, Key}}': the key or its value would not reach the manager as given
 %%     (a newline, carriage return, NUL or backslash in a value; a key outside
 %%     `[A-Z_][A-Z0-9_]*'; a STATUS that is not valid UTF-8). Nothing is sent;</li>
@@ -12,16 +14,26 @@
 %%     manager's queue stayed full; it stays queued and is delivered, in order, when the queue
 %%     drains (do not send it again). Also: a barrier not passed in time;</li>
 %% <li>`{error, Posix}': the socket failed, e.g. `econnrefused' or `enoent' while the manager
-%%     is not there (the next call reconnects by itself), or `eagain' for a watchdog ping
-%%     the full queue refused.</li>
+%%     is not there (the next call reconnects by itself), `eagain' for a message sent once
+%%     that the full queue refused (see Delivery), or the clock could not be read for
+%%     MONOTONIC_USEC.</li>
 %% </ul>
-%% When the manager's queue is full, state changes (READY, RELOADING, STOPPING, ERRNO,
-%% BUSERROR, EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG_USEC, NOTIFYACCESS,
-%% WATCHDOG=trigger) are queued in order and sent as soon as the manager's queue has room,
-%% without blocking a scheduler or using the CPU while waiting; the calling process waits for
-%% the outcome for at most `send_deadline', and the message stays queued for as long as the VM
-%% runs. STATUS alone is latest-wins and the caller does not wait; anything else, watchdog
-%% pings first of all, is sent once. A message is handled so whichever function sends it.
+%%
+%% <h3>Delivery</h3>
+%% The manager's queue holds few datagrams (net.unix.max_dgram_qlen, 10 by default); when it
+%% is full, a message is handled by its class, the same whichever function sends it:
+%% <ul>
+%% <li>State changes: a message with READY, RELOADING, STOPPING, ERRNO, BUSERROR, EXIT_STATUS,
+%%     MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG_USEC, NOTIFYACCESS or WATCHDOG=trigger. Queued in
+%%     the order they were made and sent as soon as the manager's queue has room, without
+%%     blocking a scheduler or using the CPU while waiting. The caller waits for the outcome
+%%     for at most `send_deadline' milliseconds, then gets `{error, timeout}'; the message
+%%     stays queued for as long as the VM runs.</li>
+%% <li>STATUS alone: latest-wins. The caller does not wait; the newest refused status is sent
+%%     once the state changes queued before it are out.</li>
+%% <li>Anything else, watchdog pings first of all: sent once; a full queue returns
+%%     `{error, eagain}' (the next ping follows).</li>
+%% </ul>
 %%
 %% <h3>Configuration</h3>
 %% The application environment is read and checked once, when the application starts; a key
@@ -265,7 +277,7 @@ status_spec(Options) ->
 %% @doc Send assignments as given, in one datagram, after checking every key and value: a key
 %% or value the manager would read differently returns `{error, {invalid, Key}}' and nothing
 %% is sent. Strings are taken as Unicode and sent as UTF-8; integers in decimal. The message is
-%% delivered by its class, as if a function of this module had sent it.
+%% delivered by its class (see Delivery), as if a function of this module had sent it.
 -spec notify([{key(), value()}]) -> ok | error().
 notify(Pairs) when is_list(Pairs) ->
     case normalize(Pairs, []) of
