@@ -135,7 +135,8 @@ defmodule Vigil do
 
   @doc """
   `BARRIER=1`, as `sd_notify_barrier(3)`: returns once the manager has processed every message
-  sent before, or `{:error, :timeout}` after `timeout` milliseconds.
+  sent before, state changes still queued included, or `{:error, :timeout}` after `timeout`
+  milliseconds.
   """
   @spec barrier(timeout()) :: :ok | error()
   defdelegate barrier(timeout), to: :vigil
