@@ -31,6 +31,8 @@
 %%     stays queued for as long as the VM runs.</li>
 %% <li>STATUS alone: latest-wins. The caller does not wait; the newest refused status is sent
 %%     once the state changes queued before it are out.</li>
+%% <li>BARRIER=1 ({@link barrier/1}): sent behind the queued state changes, and, while the
+%%     queue is full, as soon as it has room, within the barrier's own timeout.</li>
 %% <li>Anything else, watchdog pings first of all: sent once; a full queue returns
 %%     `{error, eagain}' (the next ping follows).</li>
 %% </ul>
@@ -292,14 +294,7 @@ notify(_) ->
 %% milliseconds.
 -spec barrier(timeout()) -> ok | error().
 barrier(Timeout) when Timeout =:= infinity; is_integer(Timeout), Timeout >= 0 ->
-    Deadline = case Timeout of
-                   infinity -> infinity;
-                   _ -> erlang:monotonic_time(millisecond) + Timeout
-               end,
-    case vigil_delivery:drained(Timeout) of
-        ok -> start_barrier(Deadline, 1);
-        {error, timeout} = Error -> Error
-    end;
+    vigil_delivery:barrier(Timeout);
 barrier(_) ->
     error(badarg).
 
@@ -353,33 +348,3 @@ utf8(CodePoint) ->
     try <<CodePoint/utf8>>
     catch error:badarg -> <<16#FFFD/utf8>>
     end.
-
-start_barrier(Deadline, Backoff) ->
-    Ref = make_ref(),
-    case vigil_nif:barrier_start(Ref) of
-        {ok, Barrier} -> await_barrier(Barrier, Ref, Deadline);
-        {error, eagain} -> retry_barrier(Deadline, Backoff);
-        Result -> Result
-    end.
-
-retry_barrier(Deadline, Backoff) ->
-    case remaining(Deadline) of
-        0 ->
-            {error, timeout};
-        Remaining ->
-            timer:sleep(min(Backoff, Remaining)),
-            start_barrier(Deadline, min(Backoff * 2, 20))
-    end.
-
-await_barrier(Barrier, Ref, Deadline) ->
-    receive
-        {select, Barrier, Ref, ready_input} ->
-            vigil_nif:select_stop(Barrier)
-    after remaining(Deadline) ->
-        vigil_nif:select_stop(Barrier),
-        receive {select, Barrier, Ref, _} -> ok after 0 -> ok end,
-        {error, timeout}
-    end.
-
-remaining(infinity) -> infinity;
-remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

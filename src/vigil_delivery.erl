@@ -18,7 +18,7 @@
 -module(vigil_delivery).
 -behaviour(gen_server).
 
--export([deliver/1, status/1, ping/0, class/1]).
+-export([deliver/1, status/1, ping/0, barrier/1, class/1]).
 -export([start_link/0, queue/1, queue_latest/0, drained/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
@@ -67,6 +67,64 @@ status(Text) ->
 -spec ping() -> result().
 ping() ->
     vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]).
+
+%% @doc BARRIER=1 behind the changes queued before it. A full queue is waited out, on the
+%% socket's writability, until `Timeout'; then the caller waits, without running, until the
+%% manager has read every earlier message.
+-spec barrier(timeout()) -> ok | {error, timeout | inet:posix()}.
+barrier(Timeout) ->
+    Deadline = case Timeout of
+                   infinity -> infinity;
+                   _ -> erlang:monotonic_time(millisecond) + Timeout
+               end,
+    case drained(Timeout) of
+        ok -> start_barrier(Deadline);
+        {error, timeout} = Error -> Error
+    end.
+
+start_barrier(Deadline) ->
+    Ref = make_ref(),
+    case vigil_nif:barrier_start(Ref) of
+        {ok, Watch} ->
+            case await(Watch, Ref, ready_input, Deadline) of
+                ok -> ok;
+                timeout -> {error, timeout}
+            end;
+        {error, eagain} ->
+            case await_room(Deadline) of
+                ok -> start_barrier(Deadline);
+                timeout -> {error, timeout}
+            end;
+        Result ->
+            Result
+    end.
+
+%% The caller waits for room in the manager's queue.
+await_room(Deadline) ->
+    Ref = make_ref(),
+    case vigil_nif:writable_select(Ref) of
+        {ok, Watch} ->
+            await(Watch, Ref, ready_output, Deadline);
+        _NoSocket ->
+            receive after min(100, remaining(Deadline)) -> ok end,
+            case remaining(Deadline) of
+                0 -> timeout;
+                _ -> ok
+            end
+    end.
+
+await(Watch, Ref, Event, Deadline) ->
+    receive
+        {select, Watch, Ref, Event} ->
+            ok = vigil_nif:select_stop(Watch)
+    after remaining(Deadline) ->
+        ok = vigil_nif:select_stop(Watch),
+        receive {select, Watch, Ref, _} -> ok after 0 -> ok end,
+        timeout
+    end.
+
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% @doc The class of a message: `change' if any assignment is a state change, else `latest' if
 %% it is STATUS alone, else `once'. State changes: READY, RELOADING, STOPPING, ERRNO, BUSERROR,

@@ -50,6 +50,7 @@ resilience_test_() ->
      with_receiver(path, [receiver_recreated, receiver_gone_then_back,
                           ready_delivered_after_queue_drains, state_change_deadline,
                           change_kept_past_deadline, barrier_waits_for_queued_changes,
+                          barrier_waits_for_room_without_cpu,
                           waiting_costs_no_cpu,
                           watchdog_usec_is_a_change_whatever_sends_it, status_latest_wins,
                           no_scheduler_blocked, nif_purge_and_reload,
@@ -292,6 +293,21 @@ barrier_waits_for_queued_changes(R) ->
     Received = recv_all(R),
     ?assertEqual(ok, receive {barrier, Result} -> Result after 2000 -> still_waiting end),
     ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"READY=1">>, <<"BARRIER=1">>],
+                 Received ++ recv_all(R)).
+
+%% A barrier refused by the full queue waits for room, without running.
+barrier_waits_for_room_without_cpu(R) ->
+    Queued = vigil_test_receiver:fill_queue(0),
+    Self = self(),
+    Caller = spawn_link(fun() -> Self ! {barrier, vigil:barrier(5000)} end),
+    timer:sleep(100),
+    {reductions, Before} = process_info(Caller, reductions),
+    timer:sleep(1000),
+    {reductions, After} = process_info(Caller, reductions),
+    ?assertEqual(Before, After),
+    Received = recv_all(R),
+    ?assertEqual(ok, receive {barrier, Result} -> Result after 2000 -> still_waiting end),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"BARRIER=1">>],
                  Received ++ recv_all(R)).
 
 %% While the manager's queue stays full, waiting for it costs nothing: neither the caller nor
