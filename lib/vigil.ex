@@ -8,7 +8,7 @@ defmodule Vigil do
   written once, in the `:vigil` module documentation (`src/vigil.erl`): sections "Errors",
   "Delivery" and "Configuration". In Elixir, `badarg` is `ArgumentError`.
 
-  Shutdown: `STOPPING=1`, with the status `config :vigil, stopping_status: "stopping"`, is
+  Shutdown: `STOPPING=1`, with the status line `config :vigil, stopping_status: ...`, is
   sent when the application controller begins to terminate, before any application stops:
   on `System.stop/0`, `:init.stop/0` and SIGTERM. See `Vigil.Ready` and `Vigil.Status` for
   the supervision tree.
