@@ -18,20 +18,12 @@ defmodule Vigil.MixProject do
     ]
   end
 
-  # Keep in step with src/vigil.app.src, which rebar3 reads instead.
+  # Keep in step with src/vigil.app.src, which rebar3 reads instead. The application
+  # environment's defaults and checks are in src/vigil_config.erl.
   def application do
     [
       mod: {:vigil_app, []},
-      registered: [:vigil_sup, :vigil_sender, :vigil_watchdog],
-      extra_applications: [:logger],
-      env: [
-        send_deadline: 10_000,
-        watchdog_fraction: 0.5,
-        health_checks: [],
-        watchdog_trigger_after: :infinity,
-        stopping_status: ~c"stopping",
-        sighup: :undefined
-      ]
+      registered: [:vigil_sup, :vigil_delivery, :vigil_watchdog]
     ]
   end
 end
@@ -48,7 +40,11 @@ defmodule Mix.Tasks.Compile.VigilC do
     priv = Path.join(Mix.Project.app_path(), "priv")
     make = ["-s", "all", "PRIV=#{priv}"]
 
-    case System.cmd("make", make, cd: __DIR__, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
+    case System.cmd("make", make,
+           cd: __DIR__,
+           into: IO.stream(:stdio, :line),
+           stderr_to_stdout: true
+         ) do
       {_, 0} -> {:ok, []}
       {_, status} -> Mix.raise("make all failed with status #{status}")
     end

@@ -1,31 +1,14 @@
 defmodule Vigil do
   @moduledoc """
   Tell systemd how the service is doing, through the service notification protocol of
-  `sd_notify(3)`.
+  `sd_notify(3)`. The functions delegate to the Erlang module `:vigil`.
 
-  Every function returns `:ok` when the message was sent, and also when there is no manager to
-  send it to (no `NOTIFY_SOCKET`, as on a developer's machine or under `mix test`).
+  What the functions return, how a message waits when the manager's queue is full, and the
+  application environment (`config :vigil, ...`, checked when the application starts) are
+  written once, in the `:vigil` module documentation (`src/vigil.erl`): sections "Errors",
+  "Delivery" and "Configuration". In Elixir, `badarg` is `ArgumentError`.
 
-  Errors:
-
-    * `ArgumentError` is raised for an argument of the wrong type;
-    * `{:error, {:invalid, key}}`: the key or its value would not reach the manager as given
-      (a newline, carriage return, NUL or backslash in a value, a key outside
-      `[A-Z_][A-Z0-9_]*`, a `STATUS` that is not valid UTF-8); nothing is sent;
-    * `{:error, :emsgsize}`: the message is longer than the 4096 bytes the manager reads;
-    * `{:error, :timeout}`: a state change could not be delivered before the `:send_deadline`
-      because the manager's queue stayed full, or a barrier was not passed in time;
-    * `{:error, posix}`: the socket failed, e.g. `:econnrefused` or `:enoent` while the manager
-      is not there (the next call reconnects by itself), or `:eagain` for a watchdog ping the
-      full queue refused.
-
-  When the manager's queue is full, state changes (READY, RELOADING, STOPPING, ERRNO,
-  EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG=trigger) are retried without blocking a
-  scheduler until delivered or until `config :vigil, send_deadline: ms` (default 10000) passes,
-  and the calling process waits for the outcome; `STATUS` is latest-wins and the caller does
-  not wait; watchdog pings are not retried.
-
-  Shutdown: `STOPPING=1`, with the status `config :vigil, stopping_status: "stopping"`, is
+  Shutdown: `STOPPING=1`, with the status line `config :vigil, stopping_status: ...`, is
   sent when the application controller begins to terminate, before any application stops:
   on `System.stop/0`, `:init.stop/0` and SIGTERM. See `Vigil.Ready` and `Vigil.Status` for
   the supervision tree.
@@ -86,9 +69,8 @@ defmodule Vigil do
   defdelegate mainpid(os_pid), to: :vigil
 
   @doc """
-  `:ping` sends `WATCHDOG=1` (not retried when the queue is full: the next ping follows);
-  `:trigger` sends `WATCHDOG=trigger`, which makes the manager act as if the watchdog had
-  expired.
+  `:ping` sends `WATCHDOG=1` (sent once: the next ping follows); `:trigger` sends
+  `WATCHDOG=trigger`, which makes the manager act as if the watchdog had expired.
 
   `:enable` and `:disable` start and stop the automatic pings; both are idempotent (enabling
   twice keeps one schedule). Pings run when enabled (the default), when a timeout is known
@@ -144,7 +126,7 @@ defmodule Vigil do
   @doc """
   Send assignments as given, in one datagram, after checking every key and value; a key or
   value the manager would read differently returns `{:error, {:invalid, key}}` and nothing is
-  sent.
+  sent. The message is delivered by its class, whichever function sends it.
 
       Vigil.notify([{"STATUS", "migrating"}, {:EXTEND_TIMEOUT_USEC, 30_000_000}])
   """
@@ -153,7 +135,8 @@ defmodule Vigil do
 
   @doc """
   `BARRIER=1`, as `sd_notify_barrier(3)`: returns once the manager has processed every message
-  sent before, or `{:error, :timeout}` after `timeout` milliseconds.
+  sent before, state changes still queued included, or `{:error, :timeout}` after `timeout`
+  milliseconds.
   """
   @spec barrier(timeout()) :: :ok | error()
   defdelegate barrier(timeout), to: :vigil

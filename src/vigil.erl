@@ -1,30 +1,70 @@
 %% @doc Tell systemd how the service is doing: the service notification protocol of sd_notify(3).
 %%
-%% Every function returns `ok' when the message was sent, and also when there is no manager to
-%% send it to (no `NOTIFY_SOCKET', as on a developer's machine or under `mix test'). Errors:
+%% <h3>Errors</h3>
+%% This is the error rule of the whole public API (Erlang and Elixir). Every function returns
+%% `ok' when the message was sent, and also when there is no manager to send it to (no
+%% `NOTIFY_SOCKET', as on a developer's machine or under `mix test'). Otherwise:
 %% <ul>
-%% <li>`badarg' is raised for an argument of the wrong type;</li>
+%% <li>`badarg' is raised for an argument of the wrong type (`ArgumentError' in Elixir);</li>
 %% <li>`{error, {invalid, Key}}': the key or its value would not reach the manager as given
 %%     (a newline, carriage return, NUL or backslash in a value; a key outside
 %%     `[A-Z_][A-Z0-9_]*'; a STATUS that is not valid UTF-8). Nothing is sent;</li>
 %% <li>`{error, emsgsize}': the message is longer than the 4096 bytes the manager reads;</li>
-%% <li>`{error, timeout}': a state change could not be delivered before the `send_deadline'
-%%     because the manager's queue stayed full (see below), or a barrier was not passed in time;</li>
+%% <li>`{error, timeout}': a state change was not delivered within `send_deadline' because the
+%%     manager's queue stayed full; it stays queued and is delivered, in order, when the queue
+%%     drains (do not send it again). Also: a barrier not passed in time;</li>
 %% <li>`{error, Posix}': the socket failed, e.g. `econnrefused' or `enoent' while the manager
-%%     is not there (the next call reconnects by itself), or `eagain' for a watchdog ping
-%%     the full queue refused.</li>
+%%     is not there (the next call reconnects by itself), `eagain' for a message sent once
+%%     that the full queue refused (see Delivery), or the clock could not be read for
+%%     MONOTONIC_USEC.</li>
 %% </ul>
-%% When the manager's queue is full, state changes (READY, RELOADING, STOPPING, ERRNO,
-%% EXIT_STATUS, MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG=trigger) are retried without blocking a
-%% scheduler until delivered or until the `send_deadline' (milliseconds, default 10000) passes,
-%% and the calling process waits for the outcome; STATUS is latest-wins and the caller does not
-%% wait; watchdog pings are not retried.
+%%
+%% <h3>Delivery</h3>
+%% The manager's queue holds few datagrams (net.unix.max_dgram_qlen, 10 by default); when it
+%% is full, a message is handled by its class, the same whichever function sends it:
+%% <ul>
+%% <li>State changes: a message with READY, RELOADING, STOPPING, ERRNO, BUSERROR, EXIT_STATUS,
+%%     MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG_USEC, NOTIFYACCESS or WATCHDOG=trigger. Queued in
+%%     the order they were made and sent as soon as the manager's queue has room, without
+%%     blocking a scheduler or using the CPU while waiting. The caller waits for the outcome
+%%     for at most `send_deadline' milliseconds, then gets `{error, timeout}'; the message
+%%     stays queued for as long as the VM runs.</li>
+%% <li>STATUS alone: latest-wins. The caller does not wait; the newest refused status is sent
+%%     once the state changes queued before it are out.</li>
+%% <li>BARRIER=1 ({@link barrier/1}): sent behind the queued state changes, and, while the
+%%     queue is full, as soon as it has room, within the barrier's own timeout.</li>
+%% <li>Anything else, watchdog pings first of all: sent once; a full queue returns
+%%     `{error, eagain}' (the next ping follows).</li>
+%% </ul>
+%%
+%% <h3>Configuration</h3>
+%% The application environment is read and checked once, when the application starts; a key
+%% that is unknown or a value that is not valid stops the start with
+%% `{error, {bad_config, Key, Value}}' (`application:start/1' wraps it as
+%% `{error, {{bad_config, Key, Value}, {vigil_app, start, [normal, []]}}}'). Keys:
+%% <ul>
+%% <li>`send_deadline': how long a caller waits for a state change to be delivered, in
+%%     milliseconds: a non-negative integer or `infinity' (default 10000);</li>
+%% <li>`watchdog_fraction': pings at this fraction of the watchdog timeout, a number strictly
+%%     between 0 and 1 (default 0.5);</li>
+%% <li>`health_checks': a list of checks (see Watchdog; default `[]'); the value named in the
+%%     error is the entry at fault;</li>
+%% <li>`watchdog_trigger_after': a positive integer or `infinity' (default `infinity');</li>
+%% <li>`stopping_status': the status line sent with STOPPING=1, Unicode text (default
+%%     "stopping");</li>
+%% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
+%%     default `undefined');</li>
+%% <li>`unit': the settings of the unit generator (`mix vigil.gen.unit'), read by it only.</li>
+%% </ul>
+%% The environment the manager hands over is not configuration: a `NOTIFY_SOCKET' that is not
+%% an address, or a `WATCHDOG_USEC' that is not a number, is logged and turns notifications, or
+%% the watchdog, off.
 %%
 %% <h3>Watchdog</h3>
 %% When the manager sets `WATCHDOG_USEC' (`WatchdogSec=' in the unit) and `WATCHDOG_PID' is
-%% unset or names this BEAM, a process of the application sends WATCHDOG=1 at half the timeout
-%% (`watchdog_fraction', between 0 and 1), at high priority, for as long as the health checks
-%% pass. Application environment:
+%% unset or names this BEAM, a process of the application sends WATCHDOG=1 at the fraction
+%% `watchdog_fraction' of the timeout, at high priority, for as long as the health checks
+%% pass. Application environment (see Configuration):
 %% <ul>
 %% <li>`health_checks': a list of `{M, F, A}', funs of no arguments, `{Check, TimeoutMs}' or
 %%     `#{check => Check, timeout => TimeoutMs, name => Name}'. A check passes when it returns
@@ -32,7 +72,7 @@
 %%     ping; one that fails, raises or takes longer than its timeout (default 1000 ms) skips
 %%     that ping, and a warning names it (at most every 30 s per check).</li>
 %% <li>`watchdog_trigger_after': after this many skipped pings in a row, send
-%%     WATCHDOG=trigger so that the manager acts at once (default `infinity').</li>
+%%     WATCHDOG=trigger so that the manager acts at once.</li>
 %% </ul>
 %% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
 %% for it; `vigil-unit --watchdog-sec N' writes it into the unit.
@@ -47,7 +87,7 @@
 %% '''
 %%
 %% <h3>Stopping</h3>
-%% STOPPING=1, with the status line `stopping_status' (default "stopping"), is sent when the
+%% STOPPING=1, with the status line `stopping_status', is sent when the
 %% application_controller begins to terminate, before any application stops: on `init:stop/0'
 %% and on SIGTERM, which the BEAM turns into `init:stop/0'. vigil sets kernel's
 %% `shutdown_func' for this and calls the one set before it, if any. `init:restart/0' looks
@@ -68,7 +108,7 @@
 -type key() :: atom() | binary() | string().
 -type value() :: binary() | string() | integer().
 -type error() :: {error, inet:posix() | timeout | {invalid, key()}}.
--type reload_fun() :: fun(() -> term()) | {module(), atom(), [term()]}.
+-type reload_fun() :: vigil_reload:reload_fun().
 -type watchdog_info() :: #{enabled := boolean(),
                            active := boolean(),
                            pid_mismatch := boolean(),
@@ -85,9 +125,6 @@
 -type child_options() :: #{atom() => term()} | [{atom(), term()}].
 -export_type([key/0, value/0, error/0, reload_fun/0, watchdog_info/0, child_options/0]).
 
--define(STATE_CHANGES, [<<"READY">>, <<"RELOADING">>, <<"STOPPING">>, <<"ERRNO">>,
-                        <<"EXIT_STATUS">>, <<"MAINPID">>, <<"EXTEND_TIMEOUT_USEC">>]).
-
 %% @doc READY=1: start-up is finished. With `Type=notify', `systemctl start' returns now.
 -spec ready() -> ok | error().
 ready() ->
@@ -101,13 +138,13 @@ ready() ->
 %% cut at a character boundary to fit the 4096 bytes the manager reads.
 -spec status(unicode:chardata()) -> ok | error().
 status(Text) ->
-    latest(vigil_nif:status(text_iodata(Text))).
+    vigil_delivery:status(text_iodata(Text)).
 
 %% @doc RELOADING=1 with MONOTONIC_USEC read from CLOCK_MONOTONIC, as `Type=notify-reload'
 %% requires. Send {@link ready/0} when the reload is done.
 -spec reloading() -> ok | error().
 reloading() ->
-    deliver([{<<"RELOADING">>, <<"1">>}, {<<"MONOTONIC_USEC">>, monotonic}]).
+    vigil_reload:reloading().
 
 %% @doc STOPPING=1: shutdown has begun.
 -spec stopping() -> ok | error().
@@ -144,9 +181,8 @@ mainpid(OsPid) when is_integer(OsPid), OsPid > 0 ->
 mainpid(_) ->
     error(badarg).
 
-%% @doc `ping' sends WATCHDOG=1 (not retried when the queue is full: the next ping follows);
-%% `trigger' sends WATCHDOG=trigger, which makes the manager act as if the watchdog had
-%% expired (delivered like a state change).
+%% @doc `ping' sends WATCHDOG=1 (sent once); `trigger' sends WATCHDOG=trigger, which makes
+%% the manager act as if the watchdog had expired (a state change).
 %%
 %% `enable' and `disable' start and stop the automatic pings. Both are idempotent: enabling
 %% twice keeps one schedule. Pings run when enabled (the default at start), when a timeout is
@@ -155,7 +191,7 @@ mainpid(_) ->
 %% still acts when the timeout passes without a ping.
 -spec watchdog(ping | trigger | enable | disable) -> ok | error().
 watchdog(ping) ->
-    vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]);
+    vigil_delivery:ping();
 watchdog(trigger) ->
     deliver([{<<"WATCHDOG">>, <<"trigger">>}]);
 watchdog(enable) ->
@@ -165,13 +201,15 @@ watchdog(disable) ->
 watchdog(_) ->
     error(badarg).
 
-%% @doc WATCHDOG_USEC: change the manager's watchdog timeout to `Ms' milliseconds (delivered
-%% like a state change), then ping at the configured fraction of it, counted from now, as the
-%% manager restarts its timer when it reads the new value.
+%% @doc WATCHDOG_USEC: change the manager's watchdog timeout to `Ms' milliseconds (a state
+%% change), then ping at the configured fraction of it, counted from now, as the manager
+%% restarts its timer when it reads the new value. On `{error, timeout}' the pings take the new
+%% interval all the same: the message stays queued and reaches the manager before them.
 -spec watchdog_timeout(pos_integer()) -> ok | error().
 watchdog_timeout(Ms) when is_integer(Ms), Ms > 0 ->
     case deliver([{<<"WATCHDOG_USEC">>, Ms * 1000}]) of
         ok -> vigil_watchdog:set_timeout(Ms * 1000);
+        {error, timeout} = Timeout -> ok = vigil_watchdog:set_timeout(Ms * 1000), Timeout;
         Error -> Error
     end;
 watchdog_timeout(_) ->
@@ -209,9 +247,9 @@ watchdog_info() ->
 %% returned when the reload itself succeeded.
 -spec reload(reload_fun()) -> ok | {error, {reload_failed, term()}} | error().
 reload(Reload) when is_function(Reload, 0) ->
-    do_reload(Reload);
+    vigil_reload:run(Reload);
 reload({M, F, A} = Reload) when is_atom(M), is_atom(F), is_list(A) ->
-    do_reload(Reload);
+    vigil_reload:run(Reload);
 reload(_) ->
     error(badarg).
 
@@ -240,25 +278,23 @@ status_spec(Options) ->
 
 %% @doc Send assignments as given, in one datagram, after checking every key and value: a key
 %% or value the manager would read differently returns `{error, {invalid, Key}}' and nothing
-%% is sent. Strings are taken as Unicode and sent as UTF-8; integers in decimal.
+%% is sent. Strings are taken as Unicode and sent as UTF-8; integers in decimal. The message is
+%% delivered by its class (see Delivery), as if a function of this module had sent it.
 -spec notify([{key(), value()}]) -> ok | error().
 notify(Pairs) when is_list(Pairs) ->
     case normalize(Pairs, []) of
-        {ok, Normalized} -> send_by_kind(Normalized);
+        {ok, Normalized} -> deliver(Normalized);
         {invalid, _} = Invalid -> {error, Invalid}
     end;
 notify(_) ->
     error(badarg).
 
 %% @doc BARRIER=1, as sd_notify_barrier(3): returns once the manager has processed every message
-%% sent before, or `{error, timeout}' after `Timeout' milliseconds.
+%% sent before, state changes still queued included, or `{error, timeout}' after `Timeout'
+%% milliseconds.
 -spec barrier(timeout()) -> ok | error().
 barrier(Timeout) when Timeout =:= infinity; is_integer(Timeout), Timeout >= 0 ->
-    Deadline = case Timeout of
-                   infinity -> infinity;
-                   _ -> erlang:monotonic_time(millisecond) + Timeout
-               end,
-    start_barrier(Deadline, 1);
+    vigil_delivery:barrier(Timeout);
 barrier(_) ->
     error(badarg).
 
@@ -270,65 +306,8 @@ enabled() ->
 
 %% ---- internals ----
 
-do_reload(Reload) ->
-    Started = reloading(),
-    case run_reload(Reload) of
-        ok ->
-            first_error([Started, deliver([{<<"READY">>, <<"1">>}])]);
-        {error, Reason} ->
-            Status = io_lib:format("reload failed: ~0tP", [Reason, 20]),
-            _ = deliver([{<<"READY">>, <<"1">>}, {<<"ERRNO">>, errno_number(Reason)},
-                         {<<"STATUS">>, {text, unicode:characters_to_binary(Status)}}]),
-            {error, {reload_failed, Reason}}
-    end.
-
-run_reload(Reload) ->
-    try call_reload(Reload) of
-        {error, Reason} -> {error, Reason};
-        _ -> ok
-    catch
-        Class:Reason -> {error, {Class, Reason}}
-    end.
-
-call_reload({M, F, A}) -> apply(M, F, A);
-call_reload(Fun) -> Fun().
-
-first_error(Results) ->
-    case [R || R <- Results, R =/= ok] of
-        [] -> ok;
-        [Error | _] -> Error
-    end.
-
-errno_number(eperm) -> 1;
-errno_number(enoent) -> 2;
-errno_number(eio) -> 5;
-errno_number(eacces) -> 13;
-errno_number(eexist) -> 17;
-errno_number(enospc) -> 28;
-errno_number(etimedout) -> 110;
-errno_number(econnrefused) -> 111;
-errno_number(_) -> 22.
-
 deliver(Pairs) ->
-    vigil_sender:send(Pairs).
-
-send_by_kind(Pairs) ->
-    Keys = [key_binary(Key) || {Key, _} <- Pairs],
-    IsStateChange = lists:any(fun(K) -> lists:member(K, ?STATE_CHANGES) end, Keys)
-        orelse lists:member({<<"WATCHDOG">>, <<"trigger">>},
-                            [{key_binary(K), V} || {K, V} <- Pairs]),
-    case {IsStateChange, Keys} of
-        {true, _} -> deliver(Pairs);
-        {false, [<<"STATUS">>]} -> latest(vigil_nif:send_latest(Pairs));
-        {false, _} -> vigil_nif:send(Pairs)
-    end.
-
-%% A latest-wins message the full queue refused waits in the NIF; the sender retries it.
-latest({error, eagain}) -> vigil_sender:latest_pending();
-latest(Result) -> Result.
-
-key_binary(Key) when is_atom(Key) -> atom_to_binary(Key, latin1);
-key_binary(Key) -> iolist_to_binary(Key).
+    vigil_delivery:deliver(Pairs).
 
 normalize([], Acc) ->
     {ok, lists:reverse(Acc)};
@@ -369,33 +348,3 @@ utf8(CodePoint) ->
     try <<CodePoint/utf8>>
     catch error:badarg -> <<16#FFFD/utf8>>
     end.
-
-start_barrier(Deadline, Backoff) ->
-    Ref = make_ref(),
-    case vigil_nif:barrier_start(Ref) of
-        {ok, Barrier} -> await_barrier(Barrier, Ref, Deadline);
-        {error, eagain} -> retry_barrier(Deadline, Backoff);
-        Result -> Result
-    end.
-
-retry_barrier(Deadline, Backoff) ->
-    case remaining(Deadline) of
-        0 ->
-            {error, timeout};
-        Remaining ->
-            timer:sleep(min(Backoff, Remaining)),
-            start_barrier(Deadline, min(Backoff * 2, 20))
-    end.
-
-await_barrier(Barrier, Ref, Deadline) ->
-    receive
-        {select, Barrier, Ref, ready_input} ->
-            vigil_nif:barrier_close(Barrier)
-    after remaining(Deadline) ->
-        vigil_nif:barrier_close(Barrier),
-        receive {select, Barrier, Ref, _} -> ok after 0 -> ok end,
-        {error, timeout}
-    end.
-
-remaining(infinity) -> infinity;
-remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

@@ -1,6 +1,7 @@
 %% @private
-%% @doc Reads the manager's address once, starts the sender and the watchdog, and installs
-%% the shutdown and SIGHUP hooks (vigil_lifecycle).
+%% @doc Checks the application environment (vigil_config), reads the manager's address once,
+%% starts the delivery process and the watchdog, and installs the shutdown and SIGHUP hooks
+%% (vigil_lifecycle).
 -module(vigil_app).
 -behaviour(application).
 
@@ -10,6 +11,12 @@
 
 -spec start(application:start_type(), term()) -> {ok, pid()} | {error, term()}.
 start(_Type, _Args) ->
+    case vigil_config:load() of
+        {ok, _Config} -> start();
+        {error, {bad_config, _Key, _Value}} = Error -> Error
+    end.
+
+start() ->
     Address = vigil_env:notify_socket_from(vigil_env:capture()),
     report_load_error(vigil_nif:load_error(), Address),
     configure_nif(Address),

@@ -14,26 +14,24 @@
 %% longer than WatchdogSec= would then end in SIGABRT instead of under TimeoutStopSec=.
 %%
 %% SIGHUP: with `sighup' in the application environment, a handler added to erl_signal_server
-%% runs vigil:reload/1 in a process of its own, one reload at a time (a SIGHUP that arrives
+%% runs vigil_reload:run/1 in a process of its own, one reload at a time (a SIGHUP that arrives
 %% during a reload starts one more after it). Without it, SIGHUP keeps the disposition the
 %% BEAM gave it.
 -module(vigil_lifecycle).
 
 -export([install/0, uninstall/0, shutdown/1]).
 
--include_lib("kernel/include/logger.hrl").
-
 -define(PREVIOUS, {vigil, previous_shutdown_func}).
 
 -spec install() -> ok.
 install() ->
     install_shutdown_func(),
-    install_sighup(application:get_env(vigil, sighup, undefined)).
+    install_sighup(vigil_config:get(sighup)).
 
 -spec uninstall() -> ok.
 uninstall() ->
     Removed = gen_event:delete_handler(erl_signal_server, vigil_signal_handler, uninstall),
-    case {Removed, application:get_env(vigil, sighup, undefined)} of
+    case {Removed, vigil_config:get(sighup)} of
         {{error, module_not_found}, ignore} -> os:set_signal(sighup, default);
         {{error, module_not_found}, _} -> ok;
         _ -> os:set_signal(sighup, default)
@@ -48,7 +46,7 @@ shutdown(Reason) ->
             _ ->
                 _ = (catch vigil_watchdog:disable()),
                 Status = stopping_status(Reason),
-                vigil_sender:send([{<<"STOPPING">>, <<"1">>}, {<<"STATUS">>, {text, Status}}])
+                vigil_delivery:deliver([{<<"STOPPING">>, <<"1">>}, {<<"STATUS">>, {text, Status}}])
         end,
     case persistent_term:get(?PREVIOUS, undefined) of
         {M, F} -> _ = (catch M:F(Reason)), ok;
@@ -56,17 +54,10 @@ shutdown(Reason) ->
     end.
 
 stopping_status(shutdown) ->
-    stopping_status();
+    vigil_config:get(stopping_status);
 stopping_status(Reason) ->
-    [stopping_status(), unicode:characters_to_binary(io_lib:format(": ~0tP", [Reason, 20]))].
-
-stopping_status() ->
-    try unicode:characters_to_binary(application:get_env(vigil, stopping_status, "stopping")) of
-        Text when is_binary(Text) -> Text;
-        _ -> <<"stopping">>
-    catch
-        error:badarg -> <<"stopping">>
-    end.
+    [vigil_config:get(stopping_status),
+     unicode:characters_to_binary(io_lib:format(": ~0tP", [Reason, 20]))].
 
 install_shutdown_func() ->
     case application:get_env(kernel, shutdown_func) of
@@ -87,10 +78,7 @@ install_sighup(ignore) ->
 install_sighup({M, F, A} = Reload) when is_atom(M), is_atom(F), is_list(A) ->
     add_sighup_handler(Reload);
 install_sighup(Reload) when is_function(Reload, 0) ->
-    add_sighup_handler(Reload);
-install_sighup(Other) ->
-    ?LOG_ERROR("vigil: sighup must be {M, F, A}, a fun of no arguments or ignore, not ~0tp; "
-               "SIGHUP is left alone", [Other]).
+    add_sighup_handler(Reload).
 
 add_sighup_handler(Reload) ->
     _ = gen_event:delete_handler(erl_signal_server, vigil_signal_handler, uninstall),

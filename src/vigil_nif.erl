@@ -9,18 +9,19 @@
 
 -export([load_error/0]).
 -export([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
-         drop_latest/0, barrier_start/1, barrier_close/1]).
+         barrier_start/1, writable_select/1, select_stop/1]).
 
 -on_load(init/0).
 -nifs([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
-       drop_latest/0, barrier_start/1, barrier_close/1]).
+       barrier_start/1, writable_select/1, select_stop/1]).
 
 -define(LOAD_ERROR, {?MODULE, load_error}).
 
 -type value() :: binary() | integer() | monotonic | {text, iodata()}.
 -type pairs() :: [{atom() | iodata(), value()}].
--type barrier() :: reference().
--export_type([pairs/0, value/0, barrier/0]).
+%% A descriptor watched with enif_select: a barrier, or the socket's writability.
+-type watch() :: reference().
+-export_type([pairs/0, value/0, watch/0]).
 
 %% A fresh load (first start, or after the module was purged) finds the manager's address where
 %% the application left it. Always ok: a failed load leaves the stand-in bodies.
@@ -77,7 +78,7 @@ enabled() -> stand_in(false).
 send(_Pairs) -> stand_in(ok).
 
 %% Latest-wins: on {error, eagain} the message stays pending in the NIF until flush_latest/0
-%% delivers it or a newer one replaces it.
+%% sends it or a newer one replaces it (sent or refused in turn).
 -spec send_latest(pairs()) -> ok | {error, inet:posix() | {invalid, term()}}.
 send_latest(_Pairs) -> stand_in(ok).
 
@@ -87,11 +88,16 @@ status(_Text) -> stand_in(ok).
 -spec flush_latest() -> ok | {error, inet:posix()}.
 flush_latest() -> stand_in(ok).
 
--spec drop_latest() -> ok.
-drop_latest() -> stand_in(ok).
-
--spec barrier_start(reference()) -> ok | {ok, barrier()} | {error, inet:posix()}.
+%% {ok, Watch}: {select, Watch, Ref, ready_input} comes once the manager has read every
+%% earlier message. ok: no manager to wait for.
+-spec barrier_start(reference()) -> ok | {ok, watch()} | {error, inet:posix()}.
 barrier_start(_Ref) -> stand_in(ok).
 
--spec barrier_close(barrier()) -> ok.
-barrier_close(_Barrier) -> stand_in(ok).
+%% {ok, Watch}: {select, Watch, Ref, ready_output} comes once the socket to the manager is
+%% writable (its queue has room). ok: no socket to wait on.
+-spec writable_select(reference()) -> ok | {ok, watch()} | {error, inet:posix()}.
+writable_select(_Ref) -> stand_in(ok).
+
+%% End a watch, whether or not its message came.
+-spec select_stop(watch()) -> ok.
+select_stop(_Watch) -> stand_in(ok).

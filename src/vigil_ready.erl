@@ -24,8 +24,12 @@ child_spec(Options) ->
 -spec start_link(binary() | undefined) -> ignore.
 start_link(Status) ->
     Pairs = [{<<"READY">>, <<"1">>} | [{<<"STATUS">>, {text, Status}} || Status =/= undefined]],
-    case vigil_sender:send(Pairs) of
-        ok -> ok;
-        {error, Reason} -> ?LOG_WARNING("vigil: READY=1 could not be sent: ~0tp", [Reason])
+    case vigil_delivery:deliver(Pairs) of
+        ok ->
+            ok;
+        {error, timeout} ->
+            ?LOG_WARNING("vigil: the manager's queue is full; READY=1 waits in vigil's queue");
+        {error, Reason} ->
+            ?LOG_WARNING("vigil: READY=1 could not be sent: ~0tp", [Reason])
     end,
     ignore.

@@ -1,5 +1,5 @@
 %% @private
-%% @doc The erl_signal_server handler that turns SIGHUP into vigil:reload/1.
+%% @doc The erl_signal_server handler that turns SIGHUP into a reload (vigil_reload:run/1).
 %%
 %% The reload runs in a process of its own so that signal handling never waits for it.
 -module(vigil_signal_handler).
@@ -9,10 +9,10 @@
 
 -include_lib("kernel/include/logger.hrl").
 
--record(state, {reload :: vigil:reload_fun(), running :: undefined | reference(),
+-record(state, {reload :: vigil_reload:reload_fun(), running :: undefined | reference(),
                 again = false :: boolean()}).
 
--spec init(vigil:reload_fun()) -> {ok, #state{}}.
+-spec init(vigil_reload:reload_fun()) -> {ok, #state{}}.
 init(Reload) ->
     {ok, #state{reload = Reload}}.
 
@@ -45,7 +45,7 @@ start(#state{reload = Reload} = State) ->
     State#state{running = Ref}.
 
 reload(Reload) ->
-    case vigil:reload(Reload) of
+    case vigil_reload:run(Reload) of
         ok -> ok;
         {error, Reason} -> ?LOG_ERROR("vigil: reload on SIGHUP failed: ~0tp", [Reason])
     end.

@@ -47,4 +47,4 @@ terminate(_Reason, #state{down = Down}) ->
     send(Down).
 
 send(undefined) -> ok;
-send(Text) -> _ = vigil:status(Text), ok.
+send(Text) -> _ = vigil_delivery:status(Text), ok.

@@ -10,6 +10,6 @@ start_link() ->
 
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
-    Sender = #{id => vigil_sender, start => {vigil_sender, start_link, []}},
+    Delivery = #{id => vigil_delivery, start => {vigil_delivery, start_link, []}},
     Watchdog = #{id => vigil_watchdog, start => {vigil_watchdog, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Sender, Watchdog]}}.
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Delivery, Watchdog]}}.

@@ -19,15 +19,12 @@
 -include_lib("kernel/include/logger.hrl").
 
 -define(LOG_EVERY_MS, 30000).
--define(DEFAULT_CHECK_TIMEOUT, 1000).
 %% The recommendation keeps the worst gap seen at a third of the part of the timeout that is
 %% left after the interval.
 -define(MARGIN, 3).
 
 -type check() :: {M :: module(), F :: atom(), A :: [term()]} | fun(() -> term()).
--type check_spec() :: check() | {check(), pos_integer()}
-                    | #{check := check(), timeout => pos_integer(), name => term()}.
--export_type([check/0, check_spec/0]).
+-export_type([check/0]).
 
 -record(check, {name :: binary(), run :: check(), timeout :: pos_integer()}).
 -record(running, {check :: #check{}, pid :: pid(), timer :: reference(), started :: integer()}).
@@ -76,9 +73,11 @@ init([]) ->
     process_flag(priority, high),
     State = #state{timeout_us = env_timeout(vigil_env:watchdog_usec()),
                    pid_ok = pid_ok(vigil_env:watchdog_pid()),
-                   fraction = fraction(application:get_env(vigil, watchdog_fraction, 0.5)),
-                   checks = [normalize(C) || C <- application:get_env(vigil, health_checks, [])],
-                   trigger_after = application:get_env(vigil, watchdog_trigger_after, infinity)},
+                   fraction = vigil_config:get(watchdog_fraction),
+                   checks = [#check{run = Run, timeout = Timeout, name = Name}
+                             || #{check := Run, timeout := Timeout, name := Name}
+                                    <- vigil_config:get(health_checks)],
+                   trigger_after = vigil_config:get(watchdog_trigger_after)},
     {ok, start_ticking(now_ms(), State)}.
 
 -spec handle_call(enable | disable | {set_timeout, pos_integer()} | info, gen_server:from(),
@@ -221,7 +220,7 @@ abort_round(#state{round = Round} = State) ->
 ping(#state{pings = Pings, send_errors = Errors, failures = Failures} = State) ->
     log_recovery(Failures),
     Passed = State#state{failures = 0, logged = #{}},
-    case vigil_nif:send([{<<"WATCHDOG">>, <<"1">>}]) of
+    case vigil_delivery:ping() of
         ok -> Passed#state{pings = Pings + 1, last_ping = now_ms()};
         {error, _} -> Passed#state{send_errors = Errors + 1}
     end.
@@ -252,7 +251,7 @@ log_skip(Name, Why, Consecutive, Logged) ->
 maybe_trigger(#state{trigger_after = After, failures = After} = State) when is_integer(After) ->
     ?LOG_ERROR("vigil: ~b watchdog pings skipped in a row; sending WATCHDOG=trigger", [After]),
     %% Delivery may wait for the manager's queue: not in this process.
-    _ = spawn(fun() -> vigil:watchdog(trigger) end),
+    _ = spawn(fun() -> vigil_delivery:deliver([{<<"WATCHDOG">>, <<"trigger">>}]) end),
     State;
 maybe_trigger(State) ->
     State.
@@ -289,7 +288,7 @@ recommended_sec(#state{lateness = Lateness, checks = Checks, longest_check = Lon
     Worst = vigil_histogram:max(Lateness) + CheckBound,
     max(1, ceil(?MARGIN * Worst / (1 - Fraction) / 1000000)).
 
-%% ---- configuration ----
+%% ---- the environment the manager hands over: logged and turned off when unusable ----
 
 now_ms() ->
     erlang:monotonic_time(millisecond).
@@ -299,13 +298,15 @@ env_timeout(undefined) ->
 env_timeout(Value) ->
     try binary_to_integer(Value) of
         Usec when Usec > 0 -> Usec;
-        _ -> undefined
+        _ -> bad_timeout(Value)
     catch
-        error:badarg ->
-            ?LOG_WARNING("vigil: WATCHDOG_USEC=~ts is not a number of microseconds; "
-                         "no watchdog pings are sent", [Value]),
-            undefined
+        error:badarg -> bad_timeout(Value)
     end.
+
+bad_timeout(Value) ->
+    ?LOG_WARNING("vigil: WATCHDOG_USEC=~ts is not a positive number of microseconds; "
+                 "no watchdog pings are sent", [Value]),
+    undefined.
 
 pid_ok(undefined) ->
     true;
@@ -320,35 +321,3 @@ pid_ok(Value) ->
                        "does not exec into the BEAM causes this.", [Value, Own]),
             false
     end.
-
-fraction(F) when is_number(F), F > 0, F < 1 -> float(F);
-fraction(F) -> error({badarg, {watchdog_fraction, F}}).
-
-normalize(#{check := Run} = Spec) ->
-    #check{run = check_fun(Run),
-           timeout = check_timeout(maps:get(timeout, Spec, ?DEFAULT_CHECK_TIMEOUT)),
-           name = name(maps:get(name, Spec, Run))};
-normalize({Run, Timeout}) ->
-    normalize(#{check => Run, timeout => Timeout});
-normalize(Run) ->
-    normalize(#{check => Run}).
-
-check_fun({M, F, A} = MFA) when is_atom(M), is_atom(F), is_list(A) -> MFA;
-check_fun(Fun) when is_function(Fun, 0) -> Fun;
-check_fun(Other) -> error({badarg, {health_check, Other}}).
-
-check_timeout(T) when is_integer(T), T > 0 -> T;
-check_timeout(T) -> error({badarg, {health_check_timeout, T}}).
-
-%% In the notation of the check's language: Shop.Health.check/0 for an Elixir module.
-name({M, F, A}) ->
-    case atom_to_binary(M) of
-        <<"Elixir.", Module/binary>> ->
-            iolist_to_binary(io_lib:format("~ts.~ts/~b", [Module, F, length(A)]));
-        _ ->
-            iolist_to_binary(io_lib:format("~ts:~ts/~b", [M, F, length(A)]))
-    end;
-name(Name) when is_binary(Name) ->
-    Name;
-name(Other) ->
-    iolist_to_binary(io_lib:format("~tp", [Other])).

@@ -19,8 +19,8 @@ with_receiver(Kind, Tests) ->
      end,
      fun(R) ->
              vigil_test_receiver:close(R),
-             vigil_test_receiver:start_vigil_without_manager(),
-             application:set_env(vigil, send_deadline, 10000)
+             application:unset_env(vigil, send_deadline),
+             vigil_test_receiver:start_vigil_without_manager()
      end,
      [fun(R) -> {atom_to_list(Name) ++ " (" ++ atom_to_list(Kind) ++ ")",
                  fun() -> ?MODULE:Name(R) end}
@@ -49,8 +49,25 @@ resilience_test_() ->
     {timeout, 60,
      with_receiver(path, [receiver_recreated, receiver_gone_then_back,
                           ready_delivered_after_queue_drains, state_change_deadline,
-                          status_latest_wins, no_scheduler_blocked, nif_purge_and_reload,
+                          change_kept_past_deadline, barrier_waits_for_queued_changes,
+                          barrier_waits_for_room_without_cpu,
+                          waiting_costs_no_cpu,
+                          watchdog_usec_is_a_change_whatever_sends_it, status_latest_wins,
+                          no_scheduler_blocked, nif_purge_and_reload,
                           nif_upgrade_keeps_connection])}.
+
+%% One class per message, whichever function sends it.
+class_test() ->
+    ?assertEqual(change, vigil_delivery:class([{<<"READY">>, <<"1">>}])),
+    ?assertEqual(change, vigil_delivery:class([{'WATCHDOG_USEC', 1000}])),
+    ?assertEqual(change, vigil_delivery:class([{"WATCHDOG", <<"trigger">>}])),
+    ?assertEqual(change, vigil_delivery:class([{<<"STATUS">>, <<"x">>}, {'ERRNO', 5}])),
+    ?assertEqual(change, vigil_delivery:class([{<<"X">>, <<"1">>}, {'MAINPID', 5}])),
+    ?assertEqual(latest, vigil_delivery:class([{"STATUS", <<"x">>}])),
+    ?assertEqual(once, vigil_delivery:class([{<<"WATCHDOG">>, <<"1">>}])),
+    ?assertEqual(once, vigil_delivery:class([{<<"STATUS">>, <<"x">>}, {<<"X">>, <<"1">>}])),
+    ?assertEqual(once, vigil_delivery:class([{<<"X_CUSTOM">>, 1}])),
+    ?assertEqual(once, vigil_delivery:class([])).
 
 no_manager_test_() ->
     {setup, fun vigil_test_receiver:start_vigil_without_manager/0,
@@ -232,11 +249,97 @@ ready_delivered_after_queue_drains(R) ->
     ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"READY=1">>],
                  Received ++ recv_all(R)).
 
+%% The application reads send_deadline at start.
+restart_with_deadline(R, Ms) ->
+    ok = application:set_env(vigil, send_deadline, Ms),
+    vigil_test_receiver:start_vigil_with(
+      [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))}]).
+
 state_change_deadline(R) ->
-    application:set_env(vigil, send_deadline, 150),
+    restart_with_deadline(R, 150),
     _ = vigil_test_receiver:fill_queue(0),
+    Started = erlang:monotonic_time(millisecond),
     ?assertEqual({error, timeout}, vigil:stopping()),
+    Waited = erlang:monotonic_time(millisecond) - Started,
+    ?assert(Waited >= 150 andalso Waited < 1000, Waited),
     vigil_test_receiver:drain(R).
+
+%% A state change that timed out for its caller stays queued: once the manager reads again it
+%% arrives exactly once, in order with the changes made after it, and before the status line
+%% refused meanwhile.
+change_kept_past_deadline(R) ->
+    restart_with_deadline(R, 100),
+    Queued = vigil_test_receiver:fill_queue(0),
+    ?assertEqual({error, timeout}, vigil:ready()),
+    ?assertEqual(ok, vigil:status("migrating")),
+    ?assertEqual({error, timeout}, vigil:extend_timeout(5000)),
+    ?assertEqual({error, eagain}, vigil:watchdog(ping)),
+    Received = recv_all(R),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>)
+                 ++ [<<"READY=1">>, <<"EXTEND_TIMEOUT_USEC=5000000">>, <<"STATUS=migrating">>],
+                 Received),
+    %% Nothing twice, and the next change goes straight out.
+    ?assertEqual(ok, vigil:stopping()),
+    ?assertEqual([<<"STOPPING=1">>], recv_all(R)).
+
+%% A barrier passes once the manager has read what was sent before it, queued changes too.
+barrier_waits_for_queued_changes(R) ->
+    restart_with_deadline(R, 100),
+    Queued = vigil_test_receiver:fill_queue(0),
+    ?assertEqual({error, timeout}, vigil:ready()),
+    Self = self(),
+    spawn_link(fun() -> Self ! {barrier, vigil:barrier(5000)} end),
+    receive {barrier, Early} -> error({returned_before_drain, Early}) after 200 -> ok end,
+    Received = recv_all(R),
+    ?assertEqual(ok, receive {barrier, Result} -> Result after 2000 -> still_waiting end),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"READY=1">>, <<"BARRIER=1">>],
+                 Received ++ recv_all(R)).
+
+%% A barrier refused by the full queue waits for room, without running.
+barrier_waits_for_room_without_cpu(R) ->
+    Queued = vigil_test_receiver:fill_queue(0),
+    Self = self(),
+    Caller = spawn_link(fun() -> Self ! {barrier, vigil:barrier(5000)} end),
+    timer:sleep(100),
+    {reductions, Before} = process_info(Caller, reductions),
+    timer:sleep(1000),
+    {reductions, After} = process_info(Caller, reductions),
+    ?assertEqual(Before, After),
+    Received = recv_all(R),
+    ?assertEqual(ok, receive {barrier, Result} -> Result after 2000 -> still_waiting end),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"BARRIER=1">>],
+                 Received ++ recv_all(R)).
+
+%% While the manager's queue stays full, waiting for it costs nothing: neither the caller nor
+%% the delivery process runs, and the message goes out as soon as there is room.
+waiting_costs_no_cpu(R) ->
+    restart_with_deadline(R, 3000),
+    Queued = vigil_test_receiver:fill_queue(0),
+    Self = self(),
+    Caller = spawn_link(fun() -> Self ! {ready, vigil:ready()} end),
+    timer:sleep(100),
+    Delivery = whereis(vigil_delivery),
+    {reductions, Before} = process_info(Delivery, reductions),
+    {reductions, CallerBefore} = process_info(Caller, reductions),
+    timer:sleep(1000),
+    {reductions, After} = process_info(Delivery, reductions),
+    {reductions, CallerAfter} = process_info(Caller, reductions),
+    ?assert(After - Before < 500, {delivery_reductions, After - Before}),
+    ?assertEqual(CallerBefore, CallerAfter),
+    Received = recv_all(R),
+    ?assertEqual(ok, receive {ready, Result} -> Result after 1000 -> still_waiting end),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"READY=1">>], Received).
+
+%% WATCHDOG_USEC is a state change whether watchdog_timeout/1 or notify/1 sends it.
+watchdog_usec_is_a_change_whatever_sends_it(R) ->
+    Queued = vigil_test_receiver:fill_queue(0),
+    Self = self(),
+    spawn_link(fun() -> Self ! {notified, vigil:notify([{'WATCHDOG_USEC', 30000000}])} end),
+    receive {notified, Early} -> error({returned_before_drain, Early}) after 200 -> ok end,
+    Received = recv_all(R),
+    ?assertEqual(ok, receive {notified, Result} -> Result after 2000 -> timeout end),
+    ?assertEqual(lists:duplicate(Queued, <<"WATCHDOG=1">>) ++ [<<"WATCHDOG_USEC=30000000">>],
+                 Received ++ recv_all(R)).
 
 %% STATUS does not wait; only the newest pending one is sent once the queue drains.
 status_latest_wins(R) ->

@@ -6,7 +6,9 @@
  * {error, {invalid, Key}} with Key as the caller gave it. Nothing else.
  *
  * Every call is a few microseconds and never blocks: sends use MSG_DONTWAIT, and the barrier
- * waits through enif_select() instead of in poll().
+ * and the wait for room in the manager's queue go through enif_select() instead of poll().
+ * Which messages wait, and for how long, is decided in Erlang (vigil_delivery); this file only
+ * offers the means: a send, a one-message latest-wins slot, and a wait for writability.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,15 +26,18 @@
 struct vigil_state {
     ErlNifMutex *lock; /* guards conn and latest: the socket may be replaced mid-send */
     struct vigil_conn conn;
-    /* A latest-wins message (STATUS) that the full queue refused; a newer one that is sent, or
-     * refused in turn, replaces it. */
+    /* A latest-wins message that the full queue refused; a newer one that is sent, or refused
+     * in turn, replaces it. */
     bool has_latest;
     struct vigil_msg latest;
-    ErlNifResourceType *barrier_type;
+    ErlNifResourceType *watch_type;
 };
 
-/* A barrier's read end: it sees POLLHUP once the manager has closed the write end we sent. */
-struct barrier {
+/* A descriptor watched with enif_select(), owned by the resource: a barrier's read end (it sees
+ * POLLHUP once the manager has closed the write end we sent), or a duplicate of the socket to the
+ * manager (writable once the manager's queue has room; a duplicate, so that the connection may
+ * close or replace its own descriptor while the watch is in place). */
+struct watch {
     int fd;
 };
 
@@ -61,31 +66,51 @@ static ERL_NIF_TERM make_invalid(ErlNifEnv *env, ERL_NIF_TERM key)
     return enif_make_tuple2(env, atom_error, enif_make_tuple2(env, atom_invalid, key));
 }
 
-/* ---- barrier resource ---- */
+/* ---- watch resource ---- */
 
-static void barrier_stop(ErlNifEnv *env, void *obj, ErlNifEvent event, int is_direct_call)
+static void watch_stop(ErlNifEnv *env, void *obj, ErlNifEvent event, int is_direct_call)
 {
-    struct barrier *b = obj;
+    struct watch *w = obj;
     (void)env, (void)is_direct_call;
-    if (b->fd == (int)event) {
-        close(b->fd);
-        b->fd = -1;
+    if (w->fd == (int)event) {
+        close(w->fd);
+        w->fd = -1;
     }
 }
 
-static void barrier_dtor(ErlNifEnv *env, void *obj)
+static void watch_dtor(ErlNifEnv *env, void *obj)
 {
-    struct barrier *b = obj;
+    struct watch *w = obj;
     (void)env;
     /* Only reached without a select in place: enif_select(STOP) closes it otherwise. */
-    if (b->fd >= 0)
-        close(b->fd);
+    if (w->fd >= 0)
+        close(w->fd);
 }
 
-static ErlNifResourceType *open_barrier_type(ErlNifEnv *env, ErlNifResourceFlags flags)
+/* The type keeps the name it had when it watched barriers only, so that an upgrade from that
+ * version takes it over. */
+static ErlNifResourceType *open_watch_type(ErlNifEnv *env, ErlNifResourceFlags flags)
 {
-    ErlNifResourceTypeInit init = {.dtor = barrier_dtor, .stop = barrier_stop};
+    ErlNifResourceTypeInit init = {.dtor = watch_dtor, .stop = watch_stop};
     return enif_open_resource_type_x(env, "vigil_barrier", &init, flags, NULL);
+}
+
+/* Watches fd (now owned by the resource) for mode; the caller receives
+ * {select, Watch, Ref, ready_input | ready_output}. Returns the term to give back. */
+static ERL_NIF_TERM start_watch(ErlNifEnv *env, struct vigil_state *state, int fd,
+                                enum ErlNifSelectFlags mode, ERL_NIF_TERM ref)
+{
+    struct watch *w = enif_alloc_resource(state->watch_type, sizeof(*w));
+    if (!w) {
+        close(fd);
+        return make_posix_error(env, -ENOMEM);
+    }
+    w->fd = fd;
+    ERL_NIF_TERM term = enif_make_resource(env, w);
+    enif_release_resource(w);
+    if (enif_select(env, (ErlNifEvent)fd, mode, w, NULL, ref) < 0)
+        return make_posix_error(env, -EIO);
+    return enif_make_tuple2(env, atom_ok, term);
 }
 
 /* ---- term decoding ---- */
@@ -112,16 +137,19 @@ static bool get_key(ErlNifEnv *env, ERL_NIF_TERM term, char buf[MAX_ATOM_LEN + 1
     return true;
 }
 
-enum append_result { APPENDED, BAD_TYPE, INVALID, TOO_BIG };
+/* What appending one assignment came to: 0 (appended), BAD_TYPE (badarg), INVALID
+ * ({invalid, Key}), or -errno ({error, Posix}: EMSGSIZE, or the clock failing). */
+enum { BAD_TYPE = 1, INVALID = 2 };
 
-static enum append_result classify(int r)
+/* The core's -EINVAL means the key or value; -EMSGSIZE stays an operational error. */
+static int classify(int r)
 {
-    return r == 0 ? APPENDED : r == -EMSGSIZE ? TOO_BIG : INVALID;
+    return r == -EINVAL ? INVALID : r;
 }
 
 /* {text, IoData}: human text, rewritten to be shown as given. */
-static enum append_result append_text_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
-                                            const ERL_NIF_TERM *tuple)
+static int append_text_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
+                             const ERL_NIF_TERM *tuple)
 {
     ErlNifBinary text;
     if (enif_compare(tuple[0], atom_text) != 0 ||
@@ -131,16 +159,17 @@ static enum append_result append_text_value(ErlNifEnv *env, struct vigil_msg *ms
         vigil_msg_append_text(msg, key.data, key.len, (const char *)text.data, text.size));
 }
 
-static enum append_result append_clock_value(struct vigil_msg *msg, struct bytes key)
+/* A clock that cannot be read is an operational failure, not the caller's key: -errno. */
+static int append_clock_value(struct vigil_msg *msg, struct bytes key)
 {
     uint64_t usec = 0;
-    if (vigil_monotonic_usec(&usec) < 0)
-        return INVALID;
+    int r = vigil_monotonic_usec(&usec);
+    if (r < 0)
+        return r;
     return classify(vigil_msg_append_int(msg, key.data, key.len, (int64_t)usec));
 }
 
-static enum append_result append_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
-                                       ERL_NIF_TERM value)
+static int append_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key, ERL_NIF_TERM value)
 {
     ErlNifBinary bin;
     ErlNifSInt64 number;
@@ -175,19 +204,16 @@ static bool build_message(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_msg *m
             *ret_error = enif_make_badarg(env);
             return false;
         }
-        switch (append_value(env, msg, key, pair[1])) {
-        case APPENDED:
+        int r = append_value(env, msg, key, pair[1]);
+        if (r == 0)
             continue;
-        case BAD_TYPE:
+        if (r == BAD_TYPE)
             *ret_error = enif_make_badarg(env);
-            return false;
-        case INVALID:
+        else if (r == INVALID)
             *ret_error = make_invalid(env, pair[0]);
-            return false;
-        case TOO_BIG:
-            *ret_error = make_posix_error(env, -EMSGSIZE);
-            return false;
-        }
+        else
+            *ret_error = make_posix_error(env, r);
+        return false;
     }
     if (!enif_is_empty_list(env, list)) {
         *ret_error = enif_make_badarg(env);
@@ -328,18 +354,6 @@ static ERL_NIF_TERM nif_flush_latest(ErlNifEnv *env, int argc, const ERL_NIF_TER
     return send_result(env, r);
 }
 
-/* drop_latest() -> ok */
-static ERL_NIF_TERM nif_drop_latest(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
-{
-    struct vigil_state *state = enif_priv_data(env);
-    (void)argc, (void)argv;
-
-    enif_mutex_lock(state->lock);
-    state->has_latest = false;
-    enif_mutex_unlock(state->lock);
-    return atom_ok;
-}
-
 /* Sends BARRIER=1 with the write end of a fresh pipe; the manager closes it once it has read
  * every earlier message. */
 static int send_barrier(struct vigil_state *state, int *ret_read_fd)
@@ -374,27 +388,42 @@ static ERL_NIF_TERM nif_barrier_start(ErlNifEnv *env, int argc, const ERL_NIF_TE
     int r = send_barrier(state, &fd);
     if (r <= 0)
         return r == 0 ? atom_ok : make_posix_error(env, r);
-
-    struct barrier *b = enif_alloc_resource(state->barrier_type, sizeof(*b));
-    b->fd = fd;
-    ERL_NIF_TERM term = enif_make_resource(env, b);
-    enif_release_resource(b);
-    if (enif_select(env, (ErlNifEvent)fd, ERL_NIF_SELECT_READ, b, NULL, argv[0]) < 0)
-        return make_posix_error(env, -EIO);
-    return enif_make_tuple2(env, atom_ok, term);
+    return start_watch(env, state, fd, ERL_NIF_SELECT_READ, argv[0]);
 }
 
-/* barrier_close(Barrier) -> ok */
-static ERL_NIF_TERM nif_barrier_close(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+/* writable_select(Ref) -> {ok, Watch} | ok | {error, Posix}
+ * On {ok, Watch} the caller receives {select, Watch, Ref, ready_output} once the socket to the
+ * manager is writable: for a connected AF_UNIX datagram socket on Linux, once the manager's
+ * receive queue has room. ok means there is no socket to wait on (not connected): try again. */
+static ERL_NIF_TERM nif_writable_select(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     struct vigil_state *state = enif_priv_data(env);
-    struct barrier *b;
     (void)argc;
 
-    if (!enif_get_resource(env, argv[0], state->barrier_type, (void **)&b))
+    if (!enif_is_ref(env, argv[0]))
         return enif_make_badarg(env);
-    if (b->fd >= 0)
-        enif_select(env, (ErlNifEvent)b->fd, ERL_NIF_SELECT_STOP, b, NULL, atom_undefined);
+    enif_mutex_lock(state->lock);
+    int fd = state->conn.fd >= 0 ? fcntl(state->conn.fd, F_DUPFD_CLOEXEC, 0) : -2;
+    int saved_errno = errno;
+    enif_mutex_unlock(state->lock);
+    if (fd == -2)
+        return atom_ok;
+    if (fd < 0)
+        return make_posix_error(env, -saved_errno);
+    return start_watch(env, state, fd, ERL_NIF_SELECT_WRITE, argv[0]);
+}
+
+/* select_stop(Watch) -> ok: end a barrier's or a writability watch and close its descriptor. */
+static ERL_NIF_TERM nif_select_stop(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    struct vigil_state *state = enif_priv_data(env);
+    struct watch *w;
+    (void)argc;
+
+    if (!enif_get_resource(env, argv[0], state->watch_type, (void **)&w))
+        return enif_make_badarg(env);
+    if (w->fd >= 0)
+        enif_select(env, (ErlNifEvent)w->fd, ERL_NIF_SELECT_STOP, w, NULL, atom_undefined);
     return atom_ok;
 }
 
@@ -406,8 +435,8 @@ static struct vigil_state *new_state(ErlNifEnv *env)
     if (!state)
         return NULL;
     state->lock = enif_mutex_create("vigil_conn");
-    state->barrier_type = open_barrier_type(env, ERL_NIF_RT_CREATE);
-    if (!state->lock || !state->barrier_type) {
+    state->watch_type = open_watch_type(env, ERL_NIF_RT_CREATE);
+    if (!state->lock || !state->watch_type) {
         if (state->lock)
             enif_mutex_destroy(state->lock);
         enif_free(state);
@@ -436,8 +465,8 @@ static int on_upgrade(ErlNifEnv *env, void **priv_data, void **old_priv_data,
     init_atoms(env);
     if (!state)
         return on_load(env, priv_data, load_info);
-    state->barrier_type = open_barrier_type(env, ERL_NIF_RT_TAKEOVER);
-    if (!state->barrier_type)
+    state->watch_type = open_watch_type(env, ERL_NIF_RT_TAKEOVER);
+    if (!state->watch_type)
         return 1;
     *priv_data = state;
     *old_priv_data = NULL;
@@ -464,9 +493,9 @@ static ErlNifFunc nif_funcs[] = {
     {"send_latest", 1, nif_send_latest, 0},
     {"status", 1, nif_status, 0},
     {"flush_latest", 0, nif_flush_latest, 0},
-    {"drop_latest", 0, nif_drop_latest, 0},
     {"barrier_start", 1, nif_barrier_start, 0},
-    {"barrier_close", 1, nif_barrier_close, 0},
+    {"writable_select", 1, nif_writable_select, 0},
+    {"select_stop", 1, nif_select_stop, 0},
 };
 
 ERL_NIF_INIT(vigil_nif, nif_funcs, on_load, NULL, on_upgrade, on_unload)

@@ -1,0 +1,137 @@
+%% @private
+%% @doc The application environment: every key, its default and its check, in one place.
+%%
+%% vigil_app calls load/0 once, when the application starts; a bad value stops the start with
+%% `{bad_config, Key, Value}'. The checked values are kept in persistent_term and read with
+%% get/1; a change of the environment after the start is not seen (restart the application).
+%% The keys and their meaning are documented in vigil's edoc ("Configuration").
+%%
+%% The environment systemd hands over (NOTIFY_SOCKET, WATCHDOG_*) is not configuration: it is
+%% read by vigil_env, and a value that cannot be used is logged and turns the feature off.
+-module(vigil_config).
+
+-export([load/0, get/1, defaults/0]).
+
+-define(KEY, {vigil, config}).
+-define(DEFAULT_CHECK_TIMEOUT, 1000).
+
+-type key() :: send_deadline | watchdog_fraction | health_checks | watchdog_trigger_after
+             | stopping_status | sighup.
+-type health_check() :: #{check := vigil_watchdog:check(), timeout := pos_integer(),
+                          name := binary()}.
+-type config() :: #{send_deadline := timeout(),
+                    watchdog_fraction := float(),
+                    health_checks := [health_check()],
+                    watchdog_trigger_after := pos_integer() | infinity,
+                    stopping_status := binary(),
+                    sighup := undefined | ignore | vigil_reload:reload_fun()}.
+-export_type([key/0, config/0, health_check/0]).
+
+%% Keys of the environment that belong to someone else: `unit' is read by the unit generator
+%% (mix vigil.gen.unit), at build time.
+-define(NOT_OURS, [unit]).
+
+%% @doc The defaults, as given to the checks (the raw form an application environment holds).
+-spec defaults() -> #{key() => term()}.
+defaults() ->
+    #{send_deadline => 10000,
+      watchdog_fraction => 0.5,
+      health_checks => [],
+      watchdog_trigger_after => infinity,
+      stopping_status => "stopping",
+      sighup => undefined}.
+
+%% @doc Read and check the whole environment of the application, and keep the result.
+-spec load() -> {ok, config()} | {error, {bad_config, atom(), term()}}.
+load() ->
+    Env = maps:from_list(application:get_all_env(vigil)),
+    Unknown = [{K, V} || {K, V} <- maps:to_list(Env), not is_map_key(K, defaults()),
+                         not lists:member(K, ?NOT_OURS)],
+    case Unknown of
+        [{Key, Value} | _] ->
+            {error, {bad_config, Key, Value}};
+        [] ->
+            try maps:map(fun(Key, Default) -> check(Key, maps:get(Key, Env, Default)) end,
+                         defaults()) of
+                Config ->
+                    keep(Config),
+                    {ok, Config}
+            catch
+                throw:{bad_config, _, _} = Bad -> {error, Bad}
+            end
+    end.
+
+%% @doc One checked value; the default when the application has not been started.
+-spec get(key()) -> term().
+get(Key) ->
+    case persistent_term:get(?KEY, undefined) of
+        #{Key := Value} -> Value;
+        undefined -> check(Key, maps:get(Key, defaults()))
+    end.
+
+%% A restart with the same environment (tests do it often) leaves persistent_term alone.
+keep(Config) ->
+    case persistent_term:get(?KEY, undefined) of
+        Config -> ok;
+        _ -> persistent_term:put(?KEY, Config)
+    end.
+
+%% ---- checks: each returns the value in the form the application uses, or throws ----
+
+check(send_deadline, Ms) when is_integer(Ms), Ms >= 0 -> Ms;
+check(send_deadline, infinity) -> infinity;
+check(watchdog_fraction, F) when is_number(F), F > 0, F < 1 -> float(F);
+check(health_checks, Checks) when is_list(Checks) -> [health_check(C) || C <- Checks];
+check(watchdog_trigger_after, N) when is_integer(N), N > 0 -> N;
+check(watchdog_trigger_after, infinity) -> infinity;
+check(stopping_status, Text) -> text(Text);
+check(sighup, undefined) -> undefined;
+check(sighup, ignore) -> ignore;
+check(sighup, {M, F, A} = MFA) when is_atom(M), is_atom(F), is_list(A) -> MFA;
+check(sighup, Fun) when is_function(Fun, 0) -> Fun;
+check(Key, Value) -> bad(Key, Value).
+
+-spec bad(atom(), term()) -> no_return().
+bad(Key, Value) ->
+    throw({bad_config, Key, Value}).
+
+text(Text) ->
+    try unicode:characters_to_binary(Text) of
+        Binary when is_binary(Binary) -> Binary;
+        _ -> bad(stopping_status, Text)
+    catch
+        error:badarg -> bad(stopping_status, Text)
+    end.
+
+%% A check is {M, F, A}, a fun of no arguments, {Check, TimeoutMs} or a map with `check' and
+%% optionally `timeout' and `name'. The value named in the error is the entry at fault.
+health_check(Spec) when is_map(Spec) -> health_check(Spec, Spec);
+health_check({Run, Timeout} = Entry) -> health_check(#{check => Run, timeout => Timeout}, Entry);
+health_check(Run) -> health_check(#{check => Run}, Run).
+
+health_check(#{check := Run} = Spec, Entry) ->
+    Timeout = maps:get(timeout, Spec, ?DEFAULT_CHECK_TIMEOUT),
+    Valid = map_size(maps:without([check, timeout, name], Spec)) =:= 0
+        andalso is_runnable(Run) andalso is_integer(Timeout) andalso Timeout > 0,
+    case Valid of
+        true -> #{check => Run, timeout => Timeout, name => name(maps:get(name, Spec, Run))};
+        false -> bad(health_checks, Entry)
+    end;
+health_check(_Spec, Entry) ->
+    bad(health_checks, Entry).
+
+is_runnable({M, F, A}) -> is_atom(M) andalso is_atom(F) andalso is_list(A);
+is_runnable(Fun) -> is_function(Fun, 0).
+
+%% In the notation of the check's language: Shop.Health.check/0 for an Elixir module.
+name({M, F, A}) ->
+    case atom_to_binary(M) of
+        <<"Elixir.", Module/binary>> ->
+            iolist_to_binary(io_lib:format("~ts.~ts/~b", [Module, F, length(A)]));
+        _ ->
+            iolist_to_binary(io_lib:format("~ts:~ts/~b", [M, F, length(A)]))
+    end;
+name(Name) when is_binary(Name) ->
+    Name;
+name(Other) ->
+    iolist_to_binary(io_lib:format("~tp", [Other])).

@@ -1,0 +1,104 @@
+%% The application environment is checked once, at start: a bad value stops the start with
+%% {bad_config, Key, Value}; good values and the defaults start it.
+-module(vigil_config_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-define(KEYS, [send_deadline, watchdog_fraction, health_checks, watchdog_trigger_after,
+               stopping_status, sighup, unit, send_dealine]).
+
+%% Start the application with `Env' as its environment; returns what application:start/1 did.
+start_with(Env) ->
+    vigil_test_receiver:start_vigil_without_manager(),
+    ok = application:stop(vigil),
+    [application:unset_env(vigil, K) || K <- ?KEYS],
+    [ok = application:set_env(vigil, K, V) || {K, V} <- Env],
+    application:start(vigil).
+
+cleanup(_) ->
+    [application:unset_env(vigil, K) || K <- ?KEYS],
+    vigil_test_receiver:start_vigil_without_manager().
+
+refused(Key, Value) ->
+    refused(Key, Value, Value).
+
+%% The error names the key and the value at fault: for a list of checks, the entry.
+refused(Key, Value, Named) ->
+    {lists:flatten(io_lib:format("~p = ~0tp is refused", [Key, Value])),
+     fun() ->
+             %% The application_master's crash report is expected: keep it out of the output.
+             logger:set_primary_config(level, critical),
+             Result = start_with([{Key, Value}]),
+             logger:set_primary_config(level, notice),
+             ?assertMatch({error, {{bad_config, Key, Named}, {vigil_app, start, _}}}, Result),
+             ?assertEqual(undefined, whereis(vigil_sup))
+     end}.
+
+accepted(Env) ->
+    {lists:flatten(io_lib:format("~0tp is accepted", [Env])),
+     fun() -> ?assertEqual(ok, start_with(Env)) end}.
+
+bad_values_test_() ->
+    {foreach, fun() -> ok end, fun cleanup/1,
+     [refused(send_deadline, -1),
+      refused(send_deadline, "10000"),
+      refused(send_deadline, 1.5),
+      refused(watchdog_fraction, 0),
+      refused(watchdog_fraction, 1),
+      refused(watchdog_fraction, half),
+      refused(health_checks, not_a_list),
+      refused(health_checks, [not_a_check], not_a_check),
+      refused(health_checks, [{m, f, []}, {{m, f, []}, 0}], {{m, f, []}, 0}),
+      refused(health_checks, [#{check => {m, f, []}, timeot => 5}],
+              #{check => {m, f, []}, timeot => 5}),
+      refused(health_checks, [#{timeout => 5}], #{timeout => 5}),
+      refused(watchdog_trigger_after, 0),
+      refused(watchdog_trigger_after, -3),
+      refused(watchdog_trigger_after, never),
+      refused(stopping_status, 42),
+      refused(stopping_status, [16#110000]),
+      refused(sighup, "reload"),
+      refused(sighup, {m, f}),
+      refused(sighup, fun(_) -> ok end),
+      %% A key vigil does not know is a typo until proven otherwise.
+      refused(send_dealine, 5000)]}.
+
+good_values_test_() ->
+    {foreach, fun() -> ok end, fun cleanup/1,
+     [accepted([]),
+      accepted([{send_deadline, 0}]),
+      accepted([{send_deadline, infinity}]),
+      accepted([{watchdog_fraction, 0.25}]),
+      accepted([{health_checks, [{m, f, []}, fun() -> ok end, {{m, f, []}, 50},
+                                 #{check => {m, f, []}, timeout => 5, name => "db"}]}]),
+      accepted([{watchdog_trigger_after, 3}]),
+      accepted([{watchdog_trigger_after, infinity}]),
+      accepted([{stopping_status, <<"arrêt"/utf8>>}]),
+      accepted([{stopping_status, ["draining ", <<"connections">>]}]),
+      accepted([{sighup, ignore}]),
+      accepted([{sighup, {m, f, []}}]),
+      accepted([{unit, [{env_vars, ["PORT=4000"]}]}])]}.
+
+%% The defaults are written once, in vigil_config: the application's own environment is empty.
+defaults_test_() ->
+    {setup, fun() -> start_with([]) end, fun cleanup/1,
+     [?_assertEqual([], application:get_all_env(vigil)),
+      ?_assertEqual(10000, vigil_config:get(send_deadline)),
+      ?_assertEqual(0.5, vigil_config:get(watchdog_fraction)),
+      ?_assertEqual([], vigil_config:get(health_checks)),
+      ?_assertEqual(infinity, vigil_config:get(watchdog_trigger_after)),
+      ?_assertEqual(<<"stopping">>, vigil_config:get(stopping_status)),
+      ?_assertEqual(undefined, vigil_config:get(sighup))]}.
+
+%% Checks come out in one form, named as their language writes them.
+health_check_names_test_() ->
+    {setup,
+     fun() -> start_with([{health_checks, [{'Elixir.Shop.Health', check, []},
+                                           {{shop_db, ping, [1]}, 200},
+                                           #{check => {m, f, []}, name => <<"db">>}]}])
+     end,
+     fun cleanup/1,
+     ?_assertMatch([#{name := <<"Shop.Health.check/0">>, timeout := 1000},
+                    #{name := <<"shop_db:ping/1">>, timeout := 200},
+                    #{name := <<"db">>, check := {m, f, []}}],
+                   vigil_config:get(health_checks))}.
