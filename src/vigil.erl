@@ -20,8 +20,9 @@
 %% </ul>
 %%
 %% <h3>Delivery</h3>
-%% The manager's queue holds few datagrams (net.unix.max_dgram_qlen, 10 by default); when it
-%% is full, a message is handled by its class, the same whichever function sends it:
+%% The manager's queue holds net.unix.max_dgram_qlen datagrams: the kernel's default is 10,
+%% and systemd as PID 1 raises it to 512 at boot. When it is full, a message is handled by its
+%% class, the same whichever function sends it:
 %% <ul>
 %% <li>State changes: a message with READY, RELOADING, STOPPING, ERRNO, BUSERROR, EXIT_STATUS,
 %%     MAINPID, EXTEND_TIMEOUT_USEC, WATCHDOG_USEC, NOTIFYACCESS or WATCHDOG=trigger. Queued in

@@ -6,6 +6,7 @@ defmodule Shop.Listener do
     * `echo TEXT` → `TEXT`
     * `generation` → how many reloads this node has done
     * `wedge` → `wedged`; from now on the health check fails (see `Shop.Health`)
+    * `probe COMMAND` → what the sandbox lets this node do (see `Shop.Probe`)
 
   On shutdown it stops accepting, then lets open connections finish for at most
   `SHOP_DRAIN_MS` before closing them.
@@ -100,5 +101,6 @@ defmodule Shop.Listener do
     "wedged"
   end
 
+  defp reply("probe " <> command), do: Shop.Probe.run(command)
   defp reply(other), do: "unknown command: " <> other
 end

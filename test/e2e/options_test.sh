@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR disable=SC2317 # the variants are called by name
+# test/e2e/options_test.sh: every generator option that changes what the service sees or may do,
+# booted under the real systemd and looked at from inside the running node (Shop.Probe, over the
+# example's TCP line protocol): what the manifest claims must hold. One container; each variant
+# is its own service (shop-<variant>) running the same release with its own unit.
+#
+#   options_test.sh [VARIANT...]   the variants named (default: all)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=harness.sh
+. "$HERE/harness.sh"
+# shellcheck source=shop.sh
+. "$HERE/shop.sh"
+# shellcheck source=assert.sh
+. "$HERE/assert.sh"
+
+UNITS=
+declare -A PORT
+
+# variant NAME PORT VIGIL-UNIT-ARG...: generates shop-NAME's unit (into $UNITS/NAME).
+variant() {
+    local name=$1 port=$2
+    shift 2
+    PORT[$name]=$port
+    "$(shop_vigil_unit)" --app-name shop --release-name shop --service-name "shop-$name" \
+        --app-user shop --deploy-dir /srv/shop --watchdog-sec 10 --restart no \
+        --env-vars "SHOP_PORT=$port" --output "$UNITS/$name" "$@" >/dev/null
+}
+
+# probe NAME COMMAND...: runs a Shop.Probe command inside shop-NAME; prints its answer. A
+# variant without a network of its own is reached from inside its network namespace.
+probe() {
+    local name=$1 pid
+    shift
+    pid=$(e2e_prop "shop-$name" MainPID)
+    # shellcheck disable=SC2016 # the inner shell expands them
+    e2e_exec nsenter --target "$pid" --net timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+        printf "probe %s\n" "$2" >&3 && IFS= read -r reply <&3 && printf "%s\n" "$reply"' \
+        sh "${PORT[$name]}" "$*" 2>/dev/null
+}
+
+# expect NAME COMMAND EXPECTED: the probe's answer is EXPECTED (a glob).
+expect() {
+    local got
+    got=$(probe "$1" "$2")
+    # shellcheck disable=SC2053 # EXPECTED is a glob on purpose
+    if [[ $got == $3 ]]; then pass "shop-$1: $2 -> $got"; else
+        fail "shop-$1: $2" "expected $3, got '$got'"
+    fi
+}
+
+install_variant() {
+    local name=$1 svc=shop-$1 dir=$UNITS/$1
+    e2e_copy_in "$dir/$svc.service" "/etc/systemd/system/$svc.service"
+}
+
+start_variant() {
+    local name=$1 svc=shop-$1 manifest score
+    if e2e_exec systemctl start "$svc"; then pass "$svc: started, READY=1"; else
+        fail "$svc: start" "$(e2e_exec journalctl -q --no-pager -n 12 -u "$svc" | cut -c1-220)"
+        return 1
+    fi
+    manifest=$(sed -n 's/^ *"expected_exposure": *"\([0-9.]*\)".*/\1/p' "$UNITS/$name/$svc.manifest.json")
+    score=$(e2e_exec systemd-analyze security "$svc.service" 2>/dev/null |
+        sed -n "s/.*Overall exposure level for $svc.service: \([0-9.]*\).*/\1/p")
+    check "$svc: systemd-analyze security of the running unit = the manifest's" "$manifest" "$score"
+}
+
+# ---- the variants: generate, then what must hold inside ----
+
+gen_strict() { variant strict 4101; }
+expect_strict() {
+    expect strict "write /srv/shop/current/probe" "error erofs"
+    expect strict "write /etc/probe" "error erofs"
+    expect strict "write /run/shop-strict/probe" ok
+    expect strict "read /home" "error *"
+    # ProtectProc=invisible: other users' processes; ProcSubset=pid: the rest of /proc.
+    expect strict "read /proc/1/status" "error enoent"
+    expect strict "read /proc/meminfo" "error enoent"
+    expect strict "bind 80" "error eacces"
+    expect strict "id" "ok [1-9]* [1-9]*"
+    expect strict "flavor" "ok jit"
+}
+
+gen_standard() { variant standard 4102 --hardening standard; }
+expect_standard() {
+    expect standard "write /etc/probe" "error erofs"
+    expect standard "write /run/shop-standard/probe" ok
+    expect standard "bind 80" "error eacces"
+}
+
+gen_off() { variant off 4103 --hardening off; }
+expect_off() {
+    expect off "read /proc/1/status" "ok *"
+    expect off "write /run/shop-off/probe" ok
+}
+
+# A user name of its own: DynamicUser= takes an existing static user of the same name as is.
+gen_dynamic() { variant dynamic 4104 --dynamic-user --app-user shop-dynamic; }
+expect_dynamic() {
+    # DynamicUser= picks a uid from 61184-65519.
+    expect dynamic "id" "ok 6[1-5][0-9][0-9][0-9] *"
+    expect dynamic "write /run/shop-dynamic/probe" ok
+}
+
+gen_lowport() { variant lowport 4105 --listen-ports 80; }
+expect_lowport() {
+    expect lowport "bind 80" ok
+    expect lowport "bind 81" ok
+}
+
+gen_osmon() { variant osmon 4106 --os-mon; }
+# os_mon reads /proc/meminfo, /proc/stat and /proc/loadavg (memsup, cpu_sup).
+expect_osmon() {
+    expect osmon "read /proc/meminfo" "ok *"
+    expect osmon "read /proc/loadavg" "ok *"
+    expect osmon "read /proc/1/status" "error enoent"
+}
+
+gen_privnet() { variant privnet 4107 --private-network; }
+expect_privnet() {
+    check "shop-privnet: unreachable from the host's network" "" "$(SHOP_PORT=4107 shop_tcp ping)"
+    expect privnet "connect 127.0.0.1 4101" "error econnrefused"
+}
+
+gen_paths() {
+    variant paths 4108 --dirs state --dirs cache --read-write-paths /var/lib/shop-extra \
+        --inaccessible-paths /etc/ssh --env-files -/etc/shop/paths.env \
+        --exec-start-pre "/bin/sh -c 'echo pre >/run/shop-paths/pre'" --dirs runtime
+}
+setup_paths() {
+    e2e_exec mkdir -p /var/lib/shop-extra /etc/ssh /etc/shop
+    e2e_exec chown shop /var/lib/shop-extra
+    e2e_exec sh -c 'echo FROM_FILE=yes >/etc/shop/paths.env'
+}
+expect_paths() {
+    expect paths "write /var/lib/shop-paths/probe" ok
+    expect paths "write /var/cache/shop-paths/probe" ok
+    expect paths "write /var/lib/shop-extra/probe" ok
+    expect paths "read /etc/ssh" "error eacces"
+    expect paths "env FROM_FILE" "ok yes"
+    expect paths "read /run/shop-paths/pre" "ok 4"
+}
+
+ALL_VARIANTS=(strict standard off dynamic lowport osmon privnet paths)
+variants=("$@")
+[ "${#variants[@]}" -gt 0 ] || variants=("${ALL_VARIANTS[@]}")
+
+e2e_require
+if shop_build; then pass "the example release built from a pristine tree"; else
+    fail "the example release built"
+    finish
+fi
+UNITS=$E2E_SCRATCH/units
+for v in "${variants[@]}"; do
+    if "gen_$v"; then pass "shop-$v: unit generated"; else fail "shop-$v: unit generated"; fi
+done
+
+e2e_boot options-test || {
+    fail "boot"
+    finish
+}
+# One release for every variant; its user and directories come from the first variant's files.
+first=${variants[0]}
+e2e_copy_in "$UNITS/$first/sysusers.d/shop-$first.conf" /etc/sysusers.d/shop.conf
+e2e_copy_in "$UNITS/$first/tmpfiles.d/shop-$first.conf" /etc/tmpfiles.d/shop.conf
+e2e_exec systemd-sysusers /etc/sysusers.d/shop.conf >/dev/null
+e2e_exec systemd-tmpfiles --create /etc/tmpfiles.d/shop.conf
+e2e_copy_in "$SHOP_REL" /srv/shop/current
+# The variants that run as another user (DynamicUser=) read the release too.
+e2e_exec chmod 0755 /srv/shop
+for v in "${variants[@]}"; do
+    install_variant "$v"
+    ! declare -F "setup_$v" >/dev/null || "setup_$v"
+done
+e2e_exec systemctl daemon-reload
+
+for v in "${variants[@]}"; do
+    echo "-- variant: $v"
+    if start_variant "$v"; then "expect_$v"; fi
+    e2e_exec systemctl stop "shop-$v"
+done
+
+if e2e_stop; then pass "the container stopped, nothing left behind"; else fail "nothing left behind"; fi
+finish
