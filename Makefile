@@ -27,11 +27,37 @@ ERL ?= erl
 ERTS_INCLUDE_DIR ?= $(shell $(ERL) -noshell -eval \
 	'io:format("~ts/erts-~ts/include", [code:root_dir(), erlang:system_info(version)]), halt().')
 
+# ---- shared variables: every fragment builds, checks and runs its C with these ----
+
+# The operating system decides how the NIF links and which platform layer the notification core
+# links (c_src/core/vigil_platform.h):
+#   Linux           -shared; VIGIL_PLATFORM=linux, sd_notify's transports
+#   Darwin (macOS)  -dynamiclib -undefined dynamic_lookup: the enif_* symbols are the BEAM's,
+#                   bound when it loads the library (the older -bundle -flat_namespace
+#                   -undefined suppress works too); VIGIL_PLATFORM=none
+#   FreeBSD, other  -shared; VIGIL_PLATFORM=none (build with gmake there)
+# VIGIL_PLATFORM=none builds for a system without systemd: the API answers ok, sends nothing and
+# the watchdog has nothing to ping. `make VIGIL_PLATFORM=none` takes that path on Linux too;
+# make test does so (test-platform-none).
+UNAME_S := $(shell uname -s)
+VIGIL_PLATFORM ?= $(if $(filter Linux,$(UNAME_S)),linux,none)
+ifeq ($(UNAME_S),Darwin)
+NIF_LDFLAGS := -dynamiclib -undefined dynamic_lookup
+else
+NIF_LDFLAGS := -shared
+endif
+
 CC ?= cc
 OPT ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wcast-align -Wpointer-arith -Wundef -Wvla
+# glibc and musl hide pipe2, SOCK_CLOEXEC and struct ucred without _GNU_SOURCE; macOS and the
+# BSDs show everything when no feature macro asks for less.
+ifeq ($(UNAME_S),Linux)
 CSTD := -std=c11 -D_GNU_SOURCE
+else
+CSTD := -std=c11
+endif
 BASE_CFLAGS := $(CSTD) $(WARNINGS) $(OPT) -MMD -MP $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -4,12 +4,22 @@ APT_PACKAGES += erlang-dev erlang-nox erlang-eunit erlang-dialyzer erlang-tools 
 	libcmocka-dev libsystemd-dev valgrind cppcheck clang-tidy clang-format libclang-rt-14-dev
 
 CORE_DIR := $(TOP)/c_src/core
-CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
+CORE_HDRS := $(wildcard $(CORE_DIR)/*.h)
+# Portable C plus exactly one platform layer (vigil_platform.h), chosen by VIGIL_PLATFORM.
+CORE_PLATFORM_SRCS := $(wildcard $(CORE_DIR)/vigil_platform_*.c)
+CORE_PORTABLE_SRCS := $(filter-out $(CORE_PLATFORM_SRCS),$(wildcard $(CORE_DIR)/*.c))
+CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).c
+# The C tests send to real AF_UNIX receivers: they test the Linux platform whatever is chosen.
+CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
 CORE_TESTS := core oracle
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h)
-C_SOURCES += $(CORE_SRCS) $(CORE_DIR)/vigil_notify.h $(NIF_SRC) $(CORE_TEST_SRCS) \
-	$(TOP)/bench/notify_bench.c
+C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) \
+	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
+
+ifeq ($(filter $(VIGIL_PLATFORM),linux none),)
+$(error VIGIL_PLATFORM=$(VIGIL_PLATFORM): linux or none)
+endif
 
 ALL_TARGETS += $(PRIV)/vigil_nif.so
 TEST_TARGETS += test-core-c test-erl test-ex
@@ -20,6 +30,10 @@ FUZZ_TARGETS += fuzz-core
 # ---- the NIF ----
 
 NIF_OBJS := $(patsubst $(TOP)/c_src/%.c,$(BUILD)/pic/%.o,$(CORE_SRCS)) $(BUILD)/pic/nif/vigil_nif.o
+# Names the platform the last link used, so that changing VIGIL_PLATFORM relinks.
+PLATFORM_STAMP := $(BUILD)/pic/platform
+$(shell mkdir -p $(BUILD)/pic && { [ "$$(cat $(PLATFORM_STAMP) 2>/dev/null)" = $(VIGIL_PLATFORM) ] \
+	|| echo $(VIGIL_PLATFORM) >$(PLATFORM_STAMP); })
 
 $(BUILD)/pic/core/%.o: $(CORE_DIR)/%.c
 	@mkdir -p $(@D)
@@ -30,15 +44,15 @@ $(BUILD)/pic/nif/vigil_nif.o: $(NIF_SRC)
 	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) \
 		-c $< -o $@
 
-$(PRIV)/vigil_nif.so: $(NIF_OBJS)
+$(PRIV)/vigil_nif.so: $(NIF_OBJS) $(PLATFORM_STAMP)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -shared $(LDFLAGS) $^ -o $@
+	$(Q)$(CC) $(NIF_LDFLAGS) $(LDFLAGS) $(NIF_OBJS) -o $@
 
 # ---- C tests: cmocka under ASan+UBSan, then under valgrind ----
 
 # $(call core_test_bin,VARIANT,NAME,FLAGS,LIBS)
 define core_test_rule
-$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_SRCS)
+$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_LINUX_SRCS)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(3) -I$(CORE_DIR) -I$(TOP)/test/c $$(filter %.c,$$^) -o $$@ \
 		-lcmocka $(4)
@@ -66,10 +80,10 @@ test-core-valgrind: $(foreach t,$(CORE_TESTS),$(BUILD)/plain/test_$(t))
 # ---- fuzzing (libFuzzer): address parser, assignment validator, text rewriting ----
 
 FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_SRCS)
+$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_LINUX_SRCS)
 	@mkdir -p $(@D)
 	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -I$(CORE_DIR) $^ -o $@
+		-fno-sanitize-recover=all -I$(CORE_DIR) $(filter %.c,$^) -o $@
 
 fuzz-core-short: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
@@ -106,15 +120,17 @@ CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performan
 lint-core:
 	$(Q)mkdir -p $(BUILD)/speccheck && erlc -o $(BUILD)/speccheck +warn_missing_spec \
 		+warnings_as_errors $(TOP)/src/*.erl
-	$(Q)clang-format --dry-run -Werror $(CORE_SRCS) $(CORE_DIR)/vigil_notify.h $(NIF_SRC) \
-		$(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/bench/notify_bench.c
-	$(Q)$(CPPCHECK) -I$(CORE_DIR) $(CORE_SRCS) $(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
-	$(Q)clang-tidy --quiet --warnings-as-errors='*' $(CORE_SRCS) $(NIF_SRC) -- $(CSTD) \
+	$(Q)clang-format --dry-run -Werror $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) \
+		$(NIF_SRC) $(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
+	$(Q)$(CPPCHECK) -I$(CORE_DIR) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC) \
+		-I$(ERTS_INCLUDE_DIR)
+	$(Q)clang-tidy --quiet --warnings-as-errors='*' $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) \
+		$(NIF_SRC) -- $(CSTD) \
 		-I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) 2>/dev/null
 
 # ---- bench ----
 
-$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(CORE_SRCS)
+$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(CORE_LINUX_SRCS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 -I$(CORE_DIR) $^ -o $@ -lsystemd -Wl,--wrap=malloc
 

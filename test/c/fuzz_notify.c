@@ -15,10 +15,11 @@ static void check_address(const char *data, size_t size)
 
     if (vigil_addr_parse(data, size, &addr) != 0)
         return;
-    if (addr.len > sizeof(addr.u) || memchr(data, '\0', size))
+    if (memchr(data, '\0', size))
         abort();
-    if (addr.u.sa.sa_family == AF_UNIX &&
-        addr.len != offsetof(struct sockaddr_un, sun_path) + size + (data[0] == '/'))
+    if (addr.kind == VIGIL_ADDR_UNIX &&
+        (addr.un_len > sizeof(addr.un) ||
+         addr.un_len != offsetof(struct sockaddr_un, sun_path) + size + (data[0] == '/')))
         abort();
 }
 
