@@ -61,6 +61,25 @@ endif
 BASE_CFLAGS := $(CSTD) $(WARNINGS) $(OPT) -MMD -MP $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# One lint policy for all C. clang-tidy's checks, and why some are off, are in .clang-tidy.
+# cppcheck: missingIncludeSystem because it needs no libc headers to check; unusedFunction is
+# not enabled because cmocka and libFuzzer entry points live in other files.
+CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	--std=c11 --inline-suppr --suppress=missingIncludeSystem
+CLANG_TIDY := clang-tidy --quiet --warnings-as-errors='*' --config-file=$(TOP)/.clang-tidy
+CLANG_FORMAT_CHECK := clang-format --dry-run -Werror
+
+# One valgrind for all C: memory errors and definite or indirect leaks fail with status 99.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=yes
+
+# One way to build and run libFuzzer targets: `make fuzz` runs each for FUZZ_SECONDS, make test
+# for FUZZ_QUICK_SECONDS.
+FUZZ_CFLAGS := $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+FUZZ_QUICK_SECONDS ?= 15
+
 V ?= 0
 ifeq ($(V),0)
 Q := @
@@ -122,7 +141,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(BENCH_TARGETS)
 
 fuzz: deps
-	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(FUZZ_TARGETS) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(FUZZ_TARGETS) FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # The demo builds the example from a pristine copy of the tree, as a new user would.
 demo: deps
@@ -133,5 +152,6 @@ lint: $(LINT_TARGETS)
 format:
 	$(Q)clang-format -i $(C_SOURCES)
 
+# Everything `all` put in $(PRIV) (which mix points at its build directory), and the build tree.
 clean:
-	$(Q)rm -rf $(CLEAN_DIRS) $(PRIV)/vigil_nif.so
+	$(Q)rm -rf $(CLEAN_DIRS) $(filter $(PRIV)/%,$(ALL_TARGETS))

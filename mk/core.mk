@@ -14,6 +14,7 @@ CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
 CORE_TESTS := core oracle
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h)
+CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
 C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) \
 	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
 
@@ -48,11 +49,15 @@ $(PRIV)/vigil_nif.so: $(NIF_OBJS) $(PLATFORM_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(NIF_LDFLAGS) $(LDFLAGS) $(NIF_OBJS) -o $@
 
+-include $(NIF_OBJS:.o=.d)
+
 # ---- C tests: cmocka under ASan+UBSan, then under valgrind ----
 
-# $(call core_test_bin,VARIANT,NAME,FLAGS,LIBS)
+# Compiled and linked in one step, so -MMD cannot name every header: they are listed instead.
+# $(call core_test_rule,VARIANT,NAME,FLAGS,LIBS)
 define core_test_rule
-$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_LINUX_SRCS)
+$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_LINUX_SRCS) \
+		$(CORE_HDRS) $(CORE_TEST_HDRS)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(3) -I$(CORE_DIR) -I$(TOP)/test/c $$(filter %.c,$$^) -o $$@ \
 		-lcmocka $(4)
@@ -61,9 +66,6 @@ endef
 ORACLE_LIBS := -lsystemd
 $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS),$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
 $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
-
-VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
-	--errors-for-leak-kinds=definite,indirect --track-fds=yes
 
 .PHONY: test-core-c test-core-asan test-core-valgrind test-erl test-ex lint-core bench-core fuzz-core \
 	fuzz-core-short dialyzer
@@ -79,17 +81,15 @@ test-core-valgrind: $(foreach t,$(CORE_TESTS),$(BUILD)/plain/test_$(t))
 
 # ---- fuzzing (libFuzzer): address parser, assignment validator, text rewriting ----
 
-FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_LINUX_SRCS)
+$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_LINUX_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -I$(CORE_DIR) $(filter %.c,$^) -o $@
+	$(Q)clang $(FUZZ_CFLAGS) -I$(CORE_DIR) $(filter %.c,$^) -o $@
 
 fuzz-core-short: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)$< -max_total_time=15 -print_final_stats=0 $(BUILD)/fuzz/corpus 2>$(BUILD)/fuzz/short.log \
-		|| { tail -40 $(BUILD)/fuzz/short.log; exit 1; }
-	@echo "== fuzz_notify: 15 s without a failure"
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus \
+		2>$(BUILD)/fuzz/short.log || { tail -40 $(BUILD)/fuzz/short.log; exit 1; }
+	@echo "== fuzz_notify: $(FUZZ_QUICK_SECONDS) s without a failure"
 
 fuzz-core: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
@@ -113,26 +113,24 @@ test-ex: $(PRIV)/vigil_nif.so
 
 # ---- lint ----
 
-CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	--std=c11 --inline-suppr --suppress=missingIncludeSystem -D__linux__
-
 # Every function of the Erlang sources carries a -spec (the compile for the tests does not ask).
+# cppcheck -D__linux__: one configuration of the ERTS headers, not every one it could imagine.
 lint-core:
 	$(Q)mkdir -p $(BUILD)/speccheck && erlc -o $(BUILD)/speccheck +warn_missing_spec \
 		+warnings_as_errors $(TOP)/src/*.erl
-	$(Q)clang-format --dry-run -Werror $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) \
+	$(Q)$(CLANG_FORMAT_CHECK) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) \
 		$(NIF_SRC) $(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
-	$(Q)$(CPPCHECK) -I$(CORE_DIR) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC) \
-		-I$(ERTS_INCLUDE_DIR)
-	$(Q)clang-tidy --quiet --warnings-as-errors='*' $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) \
-		$(NIF_SRC) -- $(CSTD) \
+	$(Q)$(CPPCHECK) -D__linux__ -I$(CORE_DIR) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) \
+		$(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
+	$(Q)$(CLANG_TIDY) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC) -- $(CSTD) \
 		-I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) 2>/dev/null
 
 # ---- bench ----
 
-$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(CORE_LINUX_SRCS)
+$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(CORE_LINUX_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 -I$(CORE_DIR) $^ -o $@ -lsystemd -Wl,--wrap=malloc
+	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 -I$(CORE_DIR) $(filter %.c,$^) -o $@ -lsystemd \
+		-Wl,--wrap=malloc
 
 $(BUILD)/bench/vigil_bench.beam: $(TOP)/bench/vigil_bench.erl
 	@mkdir -p $(@D)
