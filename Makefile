@@ -100,6 +100,7 @@ CLEAN_DIRS := $(BUILD)
 C_SOURCES :=
 
 include $(TOP)/mk/core.mk
+include $(TOP)/mk/platform.mk
 include $(TOP)/mk/gen.mk
 include $(TOP)/mk/e2e.mk
 
