@@ -100,8 +100,9 @@ CLEAN_DIRS := $(BUILD)
 C_SOURCES :=
 
 include $(TOP)/mk/core.mk
-include $(TOP)/mk/platform.mk
 include $(TOP)/mk/gen.mk
+# After gen.mk: it builds the generator for other systems too.
+include $(TOP)/mk/platform.mk
 include $(TOP)/mk/e2e.mk
 
 .PHONY: all test test-all quick quick-all test-begin bench fuzz lint demo deps clean format

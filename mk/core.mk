@@ -13,7 +13,7 @@ CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).
 CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
 CORE_TESTS := core oracle
-CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h)
+CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
 CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
 C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) \
 	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c

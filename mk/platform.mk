@@ -34,3 +34,47 @@ test-platform-none:
 	$(Q)escript $(TOP)/test/c/platform_none.escript $(NONE_APP)
 	$(Q)python3 $(TOP)/test/gen/golden.py --bin $(NONE_APP)/priv/vigil-unit \
 		--templates $(TOP)/templates --cases $(TOP)/test/gen/cases | tail -1
+
+# ---- musl (Alpine) ----
+
+MUSL_DIR := $(BUILD)/musl
+MUSL_CC := musl-gcc
+# Debian's musl-gcc searches /usr/include/x86_64-linux-musl alone, which has no kernel headers
+# (linux/vm_sockets.h). Alpine puts them beside musl's (linux-headers); here a directory that
+# links only the kernel's headers from linux-libc-dev stands in, keeping glibc's out of sight.
+MUSL_KERNEL_HEADERS := $(MUSL_DIR)/kernel-headers
+MUSL_CFLAGS = $(CSTD) $(WARNINGS) $(OPT) -isystem $(MUSL_KERNEL_HEADERS)
+MULTIARCH = $(shell gcc -print-multiarch)
+MUSL_LIBC := /usr/lib/$(MULTIARCH:-gnu=-musl)/libc.so
+
+$(MUSL_KERNEL_HEADERS):
+	$(Q)mkdir -p $@ && ln -sfn /usr/include/linux $@/linux && \
+		ln -sfn /usr/include/$(MULTIARCH)/asm $@/asm && ln -sfn /usr/include/asm-generic $@/asm-generic
+
+$(MUSL_DIR)/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS) | $(MUSL_KERNEL_HEADERS)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -fPIC -fvisibility=hidden -shared -I$(CORE_DIR) \
+		-isystem $(ERTS_INCLUDE_DIR) $(filter %.c,$^) -o $@
+
+$(MUSL_DIR)/vigil-unit: $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -static $(GEN_INCLUDES) $(filter %.c,$^) -o $@
+
+# The core's cmocka suite, with test/c/musl/cmocka.h standing in for glibc's libcmocka.
+$(MUSL_DIR)/test_core: $(TOP)/test/c/test_core.c $(TOP)/test/c/receiver.c $(CORE_LINUX_SRCS) \
+		$(CORE_HDRS) $(CORE_TEST_HDRS) $(TOP)/test/c/musl/cmocka.h | $(MUSL_KERNEL_HEADERS)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -static -I$(TOP)/test/c/musl -I$(CORE_DIR) -I$(TOP)/test/c \
+		$(filter %.c,$^) -o $@
+
+# A glibc BEAM cannot load a musl library: the NIF is checked to need nothing but the BEAM's
+# enif_/erl_ symbols and musl's libc.
+test-musl: $(MUSL_DIR)/vigil_nif.so $(MUSL_DIR)/vigil-unit $(MUSL_DIR)/test_core
+	$(Q)nm -D --defined-only $(MUSL_LIBC) | awk '{print $$3}' | sort -u >$(MUSL_DIR)/libc.syms
+	$(Q)nm -D --undefined-only $(MUSL_DIR)/vigil_nif.so | awk '$$1 == "U" {print $$2}' | \
+		grep -vE '^(enif_|erl_)' | sort -u | comm -23 - $(MUSL_DIR)/libc.syms >$(MUSL_DIR)/missing
+	$(Q)if [ -s $(MUSL_DIR)/missing ]; then echo "musl: vigil_nif.so needs symbols musl lacks:"; \
+		cat $(MUSL_DIR)/missing; exit 1; fi
+	$(Q)readelf -d $(MUSL_DIR)/vigil_nif.so | grep -q 'NEEDED.*\[libc\.so\]'
+	$(Q)$(MUSL_DIR)/test_core >$(MUSL_DIR)/test_core.log || { cat $(MUSL_DIR)/test_core.log; exit 1; }
+	$(Q)tail -1 $(MUSL_DIR)/test_core.log
+	$(Q)python3 $(GEN_TEST)/golden.py --bin $(MUSL_DIR)/vigil-unit --templates $(TOP)/templates \
+		--cases $(GEN_TEST)/cases | tail -1
