@@ -87,13 +87,14 @@ $(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_LINUX_SRCS) $(CORE
 
 fuzz-core-short: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus \
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus \
 		2>$(BUILD)/fuzz/short.log || { tail -40 $(BUILD)/fuzz/short.log; exit 1; }
 	@echo "== fuzz_notify: $(FUZZ_QUICK_SECONDS) s without a failure"
 
 fuzz-core: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
 
 # ---- Erlang and Elixir ----
 

@@ -475,33 +475,48 @@ static void test_barrier_not_configured_is_noop(void **state)
     assert_int_equal(read_fd, -1);
 }
 
-static bool is_clear_vsock_error(int r)
-{
-    return r == -EAFNOSUPPORT || r == -ENODEV || r == -ESOCKTNOSUPPORT || r == -ECONNREFUSED ||
-           r == -ECONNRESET || r == -EADDRNOTAVAIL || r == -ENETUNREACH || r == -EHOSTUNREACH ||
-           r == -ETIMEDOUT;
-}
+/* vsock as this kernel answers when no vsock transport reaches VMADDR_CID_LOCAL (no
+ * vsock_loopback, no hypervisor), measured: socket(AF_VSOCK, SOCK_DGRAM) fails with ENODEV, a
+ * seqpacket connect with ESOCKTNOSUPPORT, and a non-blocking stream connect stays in progress.
+ * A plain "vsock:" falls back from datagram to seqpacket, as sd_notify() does. A kernel with a
+ * loopback transport answers otherwise and fails here until its outcomes are measured too. */
+static const struct {
+    const char *address;
+    int want;
+} vsock_outcomes[] = {
+    {"vsock:1:9999", -ESOCKTNOSUPPORT},
+    {"vsock-dgram:1:9999", -ENODEV},
+    {"vsock-seqpacket:1:9999", -ESOCKTNOSUPPORT},
+    {"vsock-stream:1:9999", -EAGAIN},
+};
 
-/* vsock: sent through the loopback transport where the kernel has one (VMADDR_CID_LOCAL), else a
- * clear error; a stream connect in progress reports EAGAIN instead of blocking. */
+/* Each send answers at once, twice: a failed socket is closed and opened again, a pending
+ * stream connect is kept and asked again without waiting. */
 static void test_send_vsock(void **state)
 {
-    static const char *const forms[] = {"vsock:1:9999", "vsock-dgram:1:9999",
-                                        "vsock-seqpacket:1:9999", "vsock-stream:1:9999"};
     (void)state;
 
-    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+    for (size_t i = 0; i < sizeof(vsock_outcomes) / sizeof(vsock_outcomes[0]); i++) {
         struct vigil_conn conn;
         struct vigil_addr addr;
-        assert_int_equal(parse(forms[i], &addr), 0);
+        uint64_t before, after;
+        bool pending = vsock_outcomes[i].want == -EAGAIN;
+
+        assert_int_equal(parse(vsock_outcomes[i].address, &addr), 0);
         vigil_conn_init(&conn);
         vigil_conn_configure(&conn, &addr);
-        int r = vigil_conn_send(&conn, LIT("READY=1"), -1);
-        if (r == -EAGAIN) /* stream connect pending: asked again, still without blocking */
-            r = vigil_conn_send(&conn, LIT("READY=1"), -1);
+        assert_int_equal(vigil_monotonic_usec(&before), 0);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            int r = vigil_conn_send(&conn, LIT("READY=1"), -1);
+            if (r != vsock_outcomes[i].want)
+                fail_msg("%s: %s, not %s", vsock_outcomes[i].address,
+                         r == 1 ? "sent" : strerror(-r), strerror(-vsock_outcomes[i].want));
+            assert_int_equal(conn.fd >= 0, pending);
+            assert_int_equal(conn.connecting, pending);
+        }
+        assert_int_equal(vigil_monotonic_usec(&after), 0);
+        assert_true(after - before < 100000);
         vigil_conn_reset(&conn);
-        print_message("%s: %s\n", forms[i], r == 1 ? "sent" : strerror(-r));
-        assert_true(r == 1 || r == -EAGAIN || is_clear_vsock_error(r));
     }
 }
 
