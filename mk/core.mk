@@ -161,3 +161,31 @@ bench-watchdog: $(BUILD)/bench/vigil_watchdog_bench.beam $(PRIV)/vigil_nif.so
 	$(Q)cd $(TOP) && rebar3 compile >/dev/null
 	$(Q)erl -noshell -pa $(TOP)/_build/default/lib/vigil/ebin -pa $(BUILD)/bench \
 		-eval 'vigil_watchdog_bench:main()'
+
+# ---- the NIF under ASan+UBSan, in the BEAM, with the EUnit suite ----
+
+TEST_TARGETS += test-nif-asan
+.PHONY: test-nif-asan
+
+# A lib directory of its own, so that code:priv_dir(vigil) is a real directory holding this
+# build: ebin and the tests are rebar3's test profile, linked; no runtime code changes.
+ASAN_APP := $(BUILD)/asan-nif/lib/vigil
+REBAR_TEST_APP := $(TOP)/_build/rebar3/test/lib/vigil
+# The BEAM is not built with ASan: its runtime must be loaded first, before the NIF's.
+ASAN_RUNTIME = $(shell $(CC) -print-file-name=libasan.so)
+
+$(ASAN_APP)/priv/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARNINGS) -O1 -g $(SAN_FLAGS) -fPIC -shared -I$(CORE_DIR) \
+		-isystem $(ERTS_INCLUDE_DIR) $(filter %.c,$^) -o $@
+
+# detect_leaks=0: the BEAM leaves its memory to the OS at exit by design, and LeakSanitizer
+# would report all of it; the NIF's own leaks are the valgrind and ASan runs of the core's.
+test-nif-asan: $(ASAN_APP)/priv/vigil_nif.so
+	$(Q)$(REBAR) as test compile >/dev/null
+	$(Q)ln -sfn $(REBAR_TEST_APP)/ebin $(ASAN_APP)/ebin && ln -sfn $(REBAR_TEST_APP)/test $(ASAN_APP)/test
+	$(Q)cd $(TOP) && LD_PRELOAD=$(ASAN_RUNTIME) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		escript $(TOP)/test/c/eunit_with_nif.escript $(ASAN_APP) $(ASAN_APP)/test \
+		>$(BUILD)/asan-nif/eunit.log 2>&1 || { tail -60 $(BUILD)/asan-nif/eunit.log; exit 1; }
+	$(Q)grep -E 'tests? passed|Failed|There were' $(BUILD)/asan-nif/eunit.log | tail -1
