@@ -80,6 +80,9 @@ FUZZ_CFLAGS := $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_SECONDS ?= 60
 FUZZ_QUICK_SECONDS ?= 15
 
+# Every shell script is checked with this (-x: follow what a script sources).
+SHELLCHECK := shellcheck -x
+
 V ?= 0
 ifeq ($(V),0)
 Q := @
@@ -104,6 +107,7 @@ include $(TOP)/mk/gen.mk
 # After gen.mk: it builds the generator for other systems too.
 include $(TOP)/mk/platform.mk
 include $(TOP)/mk/e2e.mk
+include $(TOP)/mk/lint.mk
 
 .PHONY: all test test-all quick quick-all test-begin bench fuzz lint demo deps clean format
 
