@@ -6,7 +6,7 @@
 #   test-musl           the NIF and vigil-unit built with musl-gcc (Alpine's libc), the
 #                       generator's golden cases run with the musl vigil-unit
 
-APT_PACKAGES += musl-tools
+APT_PACKAGES += musl-tools linux-libc-dev
 TEST_TARGETS += test-platform-none test-musl
 
 .PHONY: test-platform-none test-musl
