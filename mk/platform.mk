@@ -21,8 +21,18 @@ NONE_APP := $(NONE_DIR)/lib/vigil-0.1.0
 # (platform none) and the generator must compile so.
 PORTABLE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS)
 
+# The core's own view of it: a cmocka suite linked with the none platform, under ASan+UBSan.
+$(NONE_DIR)/test_none: $(TOP)/test/c/test_none.c $(TOP)/test/c/receiver.c $(CORE_PORTABLE_SRCS) \
+		$(CORE_DIR)/vigil_platform_none.c $(CORE_HDRS) $(CORE_TEST_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -I$(CORE_DIR) -I$(TOP)/test/c $(filter %.c,$^) \
+		-o $@ -lcmocka
+
 # The generator is built for none too (it needs no platform layer) and must pass its golden cases.
-test-platform-none:
+test-platform-none: $(NONE_DIR)/test_none
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(NONE_DIR)/test_none >$(NONE_DIR)/test_none.log \
+		2>&1 || { cat $(NONE_DIR)/test_none.log; exit 1; }
+	$(Q)tail -1 $(NONE_DIR)/test_none.log
 	$(Q)for f in $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_none.c $(GEN_SRCS); do \
 		$(CC) $(PORTABLE_CFLAGS) -I$(CORE_DIR) $(GEN_INCLUDES) -fsyntax-only $$f || exit 1; done
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) -s VIGIL_PLATFORM=none BUILD=$(NONE_DIR)/build \
