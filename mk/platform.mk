@@ -3,8 +3,9 @@
 #   test-platform-none  `make VIGIL_PLATFORM=none all` (the path of macOS and the BSDs) into
 #                       $(BUILD)/none, then the application with that NIF and a real receiver:
 #                       every call answers ok and nothing is sent
-#   test-musl           the NIF and vigil-unit built with musl-gcc (Alpine's libc), the
-#                       generator's golden cases run with the musl vigil-unit
+#   test-musl           the NIF, vigil-unit and the core's tests built with musl-gcc (Alpine's
+#                       libc); the core's tests and the generator's golden, round-trip and
+#                       command-line tests run against the musl builds
 
 APT_PACKAGES += musl-tools linux-libc-dev
 TEST_TARGETS += test-platform-none test-musl
@@ -88,3 +89,6 @@ test-musl: $(MUSL_DIR)/vigil_nif.so $(MUSL_DIR)/vigil-unit $(MUSL_DIR)/test_core
 	$(Q)tail -1 $(MUSL_DIR)/test_core.log
 	$(Q)python3 $(GEN_TEST)/golden.py --bin $(MUSL_DIR)/vigil-unit --templates $(TOP)/templates \
 		--cases $(GEN_TEST)/cases | tail -1
+	$(Q)python3 $(GEN_TEST)/roundtrip.py --bin $(MUSL_DIR)/vigil-unit --templates $(TOP)/templates \
+		| tail -1
+	$(Q)VIGIL_UNIT=$(MUSL_DIR)/vigil-unit TEMPLATES=$(TOP)/templates $(GEN_TEST)/cli_test.sh | tail -1
