@@ -7,6 +7,7 @@
 #   make fuzz     longer libFuzzer runs
 #   make demo     the example, shown end to end
 #   make V=1 ...  echo the commands
+#   make VIGIL_PLATFORM=none ...   build as for a system without systemd (see VIGIL_PLATFORM)
 #
 # Each part of the project keeps its rules in mk/<part>.mk and adds itself to the lists below.
 

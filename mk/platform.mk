@@ -12,6 +12,11 @@ TEST_TARGETS += test-platform-none test-musl
 
 .PHONY: test-platform-none test-musl
 
+# Appended to a command: its output goes to LOG; on failure all of LOG is shown and the recipe
+# fails, else only its last line. (A pipe into tail would hide the command's status.)
+# $(call summary_of,LOG)
+summary_of = >$(1) 2>&1 || { cat $(1); exit 1; }; tail -1 $(1)
+
 # ---- VIGIL_PLATFORM=none ----
 
 NONE_DIR := $(BUILD)/none
@@ -31,9 +36,8 @@ $(NONE_DIR)/test_none: $(TOP)/test/c/test_none.c $(TOP)/test/c/receiver.c $(CORE
 
 # The generator is built for none too (it needs no platform layer) and must pass its golden cases.
 test-platform-none: $(NONE_DIR)/test_none
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(NONE_DIR)/test_none >$(NONE_DIR)/test_none.log \
-		2>&1 || { cat $(NONE_DIR)/test_none.log; exit 1; }
-	$(Q)tail -1 $(NONE_DIR)/test_none.log
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(NONE_DIR)/test_none \
+		$(call summary_of,$(NONE_DIR)/test_none.log)
 	$(Q)for f in $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_none.c $(GEN_SRCS); do \
 		$(CC) $(PORTABLE_CFLAGS) -I$(CORE_DIR) $(GEN_INCLUDES) -fsyntax-only $$f || exit 1; done
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) -s VIGIL_PLATFORM=none BUILD=$(NONE_DIR)/build \
@@ -44,7 +48,8 @@ test-platform-none: $(NONE_DIR)/test_none
 		cp $(TOP)/src/vigil.app.src $(NONE_APP)/ebin/vigil.app
 	$(Q)escript $(TOP)/test/c/platform_none.escript $(NONE_APP)
 	$(Q)python3 $(TOP)/test/gen/golden.py --bin $(NONE_APP)/priv/vigil-unit \
-		--templates $(TOP)/templates --cases $(TOP)/test/gen/cases | tail -1
+		--templates $(TOP)/templates --cases $(TOP)/test/gen/cases \
+		$(call summary_of,$(NONE_DIR)/golden.log)
 
 # ---- musl (Alpine) ----
 
@@ -85,10 +90,10 @@ test-musl: $(MUSL_DIR)/vigil_nif.so $(MUSL_DIR)/vigil-unit $(MUSL_DIR)/test_core
 	$(Q)if [ -s $(MUSL_DIR)/missing ]; then echo "musl: vigil_nif.so needs symbols musl lacks:"; \
 		cat $(MUSL_DIR)/missing; exit 1; fi
 	$(Q)readelf -d $(MUSL_DIR)/vigil_nif.so | grep -q 'NEEDED.*\[libc\.so\]'
-	$(Q)$(MUSL_DIR)/test_core >$(MUSL_DIR)/test_core.log || { cat $(MUSL_DIR)/test_core.log; exit 1; }
-	$(Q)tail -1 $(MUSL_DIR)/test_core.log
+	$(Q)$(MUSL_DIR)/test_core $(call summary_of,$(MUSL_DIR)/test_core.log)
 	$(Q)python3 $(GEN_TEST)/golden.py --bin $(MUSL_DIR)/vigil-unit --templates $(TOP)/templates \
-		--cases $(GEN_TEST)/cases | tail -1
+		--cases $(GEN_TEST)/cases $(call summary_of,$(MUSL_DIR)/golden.log)
 	$(Q)python3 $(GEN_TEST)/roundtrip.py --bin $(MUSL_DIR)/vigil-unit --templates $(TOP)/templates \
-		| tail -1
-	$(Q)VIGIL_UNIT=$(MUSL_DIR)/vigil-unit TEMPLATES=$(TOP)/templates $(GEN_TEST)/cli_test.sh | tail -1
+		$(call summary_of,$(MUSL_DIR)/roundtrip.log)
+	$(Q)VIGIL_UNIT=$(MUSL_DIR)/vigil-unit TEMPLATES=$(TOP)/templates $(GEN_TEST)/cli_test.sh \
+		$(call summary_of,$(MUSL_DIR)/cli_test.log)
