@@ -7,6 +7,7 @@
 #   make fuzz     longer libFuzzer runs
 #   make demo     the example, shown end to end
 #   make V=1 ...  echo the commands
+#   make VIGIL_PLATFORM=none ...   build as for a system without systemd (see VIGIL_PLATFORM)
 #
 # Each part of the project keeps its rules in mk/<part>.mk and adds itself to the lists below.
 
@@ -27,13 +28,61 @@ ERL ?= erl
 ERTS_INCLUDE_DIR ?= $(shell $(ERL) -noshell -eval \
 	'io:format("~ts/erts-~ts/include", [code:root_dir(), erlang:system_info(version)]), halt().')
 
+# ---- shared variables: every fragment builds, checks and runs its C with these ----
+
+# The operating system decides how the NIF links and which platform layer the notification core
+# links (c_src/core/vigil_platform.h):
+#   Linux           -shared; VIGIL_PLATFORM=linux, sd_notify's transports
+#   Darwin (macOS)  -dynamiclib -undefined dynamic_lookup: the enif_* symbols are the BEAM's,
+#                   bound when it loads the library (the older -bundle -flat_namespace
+#                   -undefined suppress works too); VIGIL_PLATFORM=none
+#   FreeBSD, other  -shared; VIGIL_PLATFORM=none (build with gmake there)
+# VIGIL_PLATFORM=none builds for a system without systemd: the API answers ok, sends nothing and
+# the watchdog has nothing to ping. `make VIGIL_PLATFORM=none` takes that path on Linux too;
+# make test does so (test-platform-none).
+UNAME_S := $(shell uname -s)
+VIGIL_PLATFORM ?= $(if $(filter Linux,$(UNAME_S)),linux,none)
+ifeq ($(UNAME_S),Darwin)
+NIF_LDFLAGS := -dynamiclib -undefined dynamic_lookup
+else
+NIF_LDFLAGS := -shared
+endif
+
 CC ?= cc
 OPT ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wcast-align -Wpointer-arith -Wundef -Wvla
+# glibc and musl hide pipe2, SOCK_CLOEXEC and struct ucred without _GNU_SOURCE; macOS and the
+# BSDs show everything when no feature macro asks for less.
+ifeq ($(UNAME_S),Linux)
 CSTD := -std=c11 -D_GNU_SOURCE
+else
+CSTD := -std=c11
+endif
 BASE_CFLAGS := $(CSTD) $(WARNINGS) $(OPT) -MMD -MP $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# One lint policy for all C. clang-tidy's checks, and why some are off, are in .clang-tidy.
+# cppcheck: missingIncludeSystem because it needs no libc headers to check; unusedFunction is
+# not enabled because cmocka and libFuzzer entry points live in other files.
+CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	--std=c11 --inline-suppr --suppress=missingIncludeSystem
+CLANG_TIDY := clang-tidy --quiet --warnings-as-errors='*' --config-file=$(TOP)/.clang-tidy
+CLANG_FORMAT_CHECK := clang-format --dry-run -Werror
+
+# One valgrind for all C: memory errors and definite or indirect leaks fail with status 99.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=yes
+
+# One way to build and run libFuzzer targets: `make fuzz` runs each for FUZZ_SECONDS, make test
+# for FUZZ_QUICK_SECONDS.
+FUZZ_CFLAGS := $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+FUZZ_QUICK_SECONDS ?= 15
+
+# Every shell script is checked with this (-x: follow what a script sources).
+SHELLCHECK := shellcheck -x
 
 V ?= 0
 ifeq ($(V),0)
@@ -56,7 +105,10 @@ C_SOURCES :=
 
 include $(TOP)/mk/core.mk
 include $(TOP)/mk/gen.mk
+# After gen.mk: it builds the generator for other systems too.
+include $(TOP)/mk/platform.mk
 include $(TOP)/mk/e2e.mk
+include $(TOP)/mk/lint.mk
 
 .PHONY: all test test-all quick quick-all test-begin bench fuzz lint demo deps clean format
 
@@ -96,7 +148,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(BENCH_TARGETS)
 
 fuzz: deps
-	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(FUZZ_TARGETS) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(FUZZ_TARGETS) FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # The demo builds the example from a pristine copy of the tree, as a new user would.
 demo: deps
@@ -107,5 +159,6 @@ lint: $(LINT_TARGETS)
 format:
 	$(Q)clang-format -i $(C_SOURCES)
 
+# Everything `all` put in $(PRIV) (which mix points at its build directory), and the build tree.
 clean:
-	$(Q)rm -rf $(CLEAN_DIRS) $(PRIV)/vigil_nif.so
+	$(Q)rm -rf $(CLEAN_DIRS) $(filter $(PRIV)/%,$(ALL_TARGETS))

@@ -4,12 +4,23 @@ APT_PACKAGES += erlang-dev erlang-nox erlang-eunit erlang-dialyzer erlang-tools 
 	libcmocka-dev libsystemd-dev valgrind cppcheck clang-tidy clang-format libclang-rt-14-dev
 
 CORE_DIR := $(TOP)/c_src/core
-CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
+CORE_HDRS := $(wildcard $(CORE_DIR)/*.h)
+# Portable C plus exactly one platform layer (vigil_platform.h), chosen by VIGIL_PLATFORM.
+CORE_PLATFORM_SRCS := $(wildcard $(CORE_DIR)/vigil_platform_*.c)
+CORE_PORTABLE_SRCS := $(filter-out $(CORE_PLATFORM_SRCS),$(wildcard $(CORE_DIR)/*.c))
+CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).c
+# The C tests send to real AF_UNIX receivers: they test the Linux platform whatever is chosen.
+CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
 CORE_TESTS := core oracle
-CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h)
-C_SOURCES += $(CORE_SRCS) $(CORE_DIR)/vigil_notify.h $(NIF_SRC) $(CORE_TEST_SRCS) \
-	$(TOP)/bench/notify_bench.c
+CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
+CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
+C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) \
+	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
+
+ifeq ($(filter $(VIGIL_PLATFORM),linux none),)
+$(error VIGIL_PLATFORM=$(VIGIL_PLATFORM): linux or none)
+endif
 
 ALL_TARGETS += $(PRIV)/vigil_nif.so
 TEST_TARGETS += test-core-c test-erl test-ex
@@ -20,6 +31,10 @@ FUZZ_TARGETS += fuzz-core
 # ---- the NIF ----
 
 NIF_OBJS := $(patsubst $(TOP)/c_src/%.c,$(BUILD)/pic/%.o,$(CORE_SRCS)) $(BUILD)/pic/nif/vigil_nif.o
+# Names the platform the last link used, so that changing VIGIL_PLATFORM relinks.
+PLATFORM_STAMP := $(BUILD)/pic/platform
+$(shell mkdir -p $(BUILD)/pic && { [ "$$(cat $(PLATFORM_STAMP) 2>/dev/null)" = $(VIGIL_PLATFORM) ] \
+	|| echo $(VIGIL_PLATFORM) >$(PLATFORM_STAMP); })
 
 $(BUILD)/pic/core/%.o: $(CORE_DIR)/%.c
 	@mkdir -p $(@D)
@@ -30,15 +45,19 @@ $(BUILD)/pic/nif/vigil_nif.o: $(NIF_SRC)
 	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) \
 		-c $< -o $@
 
-$(PRIV)/vigil_nif.so: $(NIF_OBJS)
+$(PRIV)/vigil_nif.so: $(NIF_OBJS) $(PLATFORM_STAMP)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -shared $(LDFLAGS) $^ -o $@
+	$(Q)$(CC) $(NIF_LDFLAGS) $(LDFLAGS) $(NIF_OBJS) -o $@
+
+-include $(NIF_OBJS:.o=.d)
 
 # ---- C tests: cmocka under ASan+UBSan, then under valgrind ----
 
-# $(call core_test_bin,VARIANT,NAME,FLAGS,LIBS)
+# Compiled and linked in one step, so -MMD cannot name every header: they are listed instead.
+# $(call core_test_rule,VARIANT,NAME,FLAGS,LIBS)
 define core_test_rule
-$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_SRCS)
+$(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CORE_LINUX_SRCS) \
+		$(CORE_HDRS) $(CORE_TEST_HDRS)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(3) -I$(CORE_DIR) -I$(TOP)/test/c $$(filter %.c,$$^) -o $$@ \
 		-lcmocka $(4)
@@ -47,9 +66,6 @@ endef
 ORACLE_LIBS := -lsystemd
 $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS),$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
 $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
-
-VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
-	--errors-for-leak-kinds=definite,indirect --track-fds=yes
 
 .PHONY: test-core-c test-core-asan test-core-valgrind test-erl test-ex lint-core bench-core fuzz-core \
 	fuzz-core-short dialyzer
@@ -65,21 +81,20 @@ test-core-valgrind: $(foreach t,$(CORE_TESTS),$(BUILD)/plain/test_$(t))
 
 # ---- fuzzing (libFuzzer): address parser, assignment validator, text rewriting ----
 
-FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_SRCS)
+$(BUILD)/fuzz/fuzz_notify: $(TOP)/test/c/fuzz_notify.c $(CORE_LINUX_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -I$(CORE_DIR) $^ -o $@
+	$(Q)clang $(FUZZ_CFLAGS) -I$(CORE_DIR) $(filter %.c,$^) -o $@
 
 fuzz-core-short: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)$< -max_total_time=15 -print_final_stats=0 $(BUILD)/fuzz/corpus 2>$(BUILD)/fuzz/short.log \
-		|| { tail -40 $(BUILD)/fuzz/short.log; exit 1; }
-	@echo "== fuzz_notify: 15 s without a failure"
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus \
+		2>$(BUILD)/fuzz/short.log || { tail -40 $(BUILD)/fuzz/short.log; exit 1; }
+	@echo "== fuzz_notify: $(FUZZ_QUICK_SECONDS) s without a failure"
 
 fuzz-core: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
 
 # ---- Erlang and Elixir ----
 
@@ -99,24 +114,24 @@ test-ex: $(PRIV)/vigil_nif.so
 
 # ---- lint ----
 
-CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	--std=c11 --inline-suppr --suppress=missingIncludeSystem -D__linux__
-
 # Every function of the Erlang sources carries a -spec (the compile for the tests does not ask).
+# cppcheck -D__linux__: one configuration of the ERTS headers, not every one it could imagine.
 lint-core:
 	$(Q)mkdir -p $(BUILD)/speccheck && erlc -o $(BUILD)/speccheck +warn_missing_spec \
 		+warnings_as_errors $(TOP)/src/*.erl
-	$(Q)clang-format --dry-run -Werror $(CORE_SRCS) $(CORE_DIR)/vigil_notify.h $(NIF_SRC) \
-		$(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/bench/notify_bench.c
-	$(Q)$(CPPCHECK) -I$(CORE_DIR) $(CORE_SRCS) $(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
-	$(Q)clang-tidy --quiet --warnings-as-errors='*' $(CORE_SRCS) $(NIF_SRC) -- $(CSTD) \
+	$(Q)$(CLANG_FORMAT_CHECK) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) \
+		$(NIF_SRC) $(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
+	$(Q)$(CPPCHECK) -D__linux__ -I$(CORE_DIR) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) \
+		$(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
+	$(Q)$(CLANG_TIDY) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC) -- $(CSTD) \
 		-I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) 2>/dev/null
 
 # ---- bench ----
 
-$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(CORE_SRCS)
+$(BUILD)/bench/notify_bench: $(TOP)/bench/notify_bench.c $(CORE_LINUX_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 -I$(CORE_DIR) $^ -o $@ -lsystemd -Wl,--wrap=malloc
+	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 -I$(CORE_DIR) $(filter %.c,$^) -o $@ -lsystemd \
+		-Wl,--wrap=malloc
 
 $(BUILD)/bench/vigil_bench.beam: $(TOP)/bench/vigil_bench.erl
 	@mkdir -p $(@D)
@@ -146,3 +161,31 @@ bench-watchdog: $(BUILD)/bench/vigil_watchdog_bench.beam $(PRIV)/vigil_nif.so
 	$(Q)cd $(TOP) && rebar3 compile >/dev/null
 	$(Q)erl -noshell -pa $(TOP)/_build/default/lib/vigil/ebin -pa $(BUILD)/bench \
 		-eval 'vigil_watchdog_bench:main()'
+
+# ---- the NIF under ASan+UBSan, in the BEAM, with the EUnit suite ----
+
+TEST_TARGETS += test-nif-asan
+.PHONY: test-nif-asan
+
+# A lib directory of its own, so that code:priv_dir(vigil) is a real directory holding this
+# build: ebin and the tests are rebar3's test profile, linked; no runtime code changes.
+ASAN_APP := $(BUILD)/asan-nif/lib/vigil
+REBAR_TEST_APP := $(TOP)/_build/rebar3/test/lib/vigil
+# The BEAM is not built with ASan: its runtime must be loaded first, before the NIF's.
+ASAN_RUNTIME = $(shell $(CC) -print-file-name=libasan.so)
+
+$(ASAN_APP)/priv/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARNINGS) -O1 -g $(SAN_FLAGS) -fPIC -shared -I$(CORE_DIR) \
+		-isystem $(ERTS_INCLUDE_DIR) $(filter %.c,$^) -o $@
+
+# detect_leaks=0: the BEAM leaves its memory to the OS at exit by design, and LeakSanitizer
+# would report all of it; the NIF's own leaks are the valgrind and ASan runs of the core's.
+test-nif-asan: $(ASAN_APP)/priv/vigil_nif.so
+	$(Q)$(REBAR) as test compile >/dev/null
+	$(Q)ln -sfn $(REBAR_TEST_APP)/ebin $(ASAN_APP)/ebin && ln -sfn $(REBAR_TEST_APP)/test $(ASAN_APP)/test
+	$(Q)cd $(TOP) && LD_PRELOAD=$(ASAN_RUNTIME) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		escript $(TOP)/test/c/eunit_with_nif.escript $(ASAN_APP) $(ASAN_APP)/test \
+		>$(BUILD)/asan-nif/eunit.log 2>&1 || { tail -60 $(BUILD)/asan-nif/eunit.log; exit 1; }
+	$(Q)grep -E 'tests? passed|Failed|There were' $(BUILD)/asan-nif/eunit.log | tail -1

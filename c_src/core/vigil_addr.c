@@ -7,21 +7,21 @@
 
 static int parse_unix(const char *text, size_t len, struct vigil_addr *ret_addr)
 {
-    struct vigil_addr addr = {.type = SOCK_DGRAM};
+    struct vigil_addr addr = {.kind = VIGIL_ADDR_UNIX, .type = SOCK_DGRAM};
     bool abstract = text[0] == '@';
     /* A path is passed with its terminating NUL; an abstract name is counted without one. */
-    size_t room = sizeof(addr.u.un.sun_path) - (abstract ? 0 : 1);
+    size_t room = sizeof(addr.un.sun_path) - (abstract ? 0 : 1);
 
     if (len < 2)
         return -EINVAL;
     if (len > room)
         return -E2BIG;
 
-    addr.u.un.sun_family = AF_UNIX;
-    memcpy(addr.u.un.sun_path, text, len);
+    addr.un.sun_family = AF_UNIX;
+    memcpy(addr.un.sun_path, text, len);
     if (abstract)
-        addr.u.un.sun_path[0] = '\0';
-    addr.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (abstract ? 0 : 1));
+        addr.un.sun_path[0] = '\0';
+    addr.un_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (abstract ? 0 : 1));
     *ret_addr = addr;
     return 0;
 }
@@ -66,11 +66,14 @@ static const struct vsock_prefix *find_vsock_prefix(const char *text, size_t len
     return NULL;
 }
 
+/* Linux's VMADDR_CID_ANY (-1U), not a context id one can send to. */
+#define VSOCK_CID_ANY UINT_MAX
+
 /* "vsock:CID:PORT". sd_notify() refuses a missing CID (VMADDR_CID_ANY), so do we. */
 static int parse_vsock(const char *text, size_t len, struct vigil_addr *ret_addr)
 {
     const struct vsock_prefix *prefix = find_vsock_prefix(text, len);
-    struct vigil_addr addr = {.len = sizeof(struct sockaddr_vm)};
+    struct vigil_addr addr = {.kind = VIGIL_ADDR_VSOCK};
     unsigned cid = 0;
     unsigned port = 0;
 
@@ -83,12 +86,11 @@ static int parse_vsock(const char *text, size_t len, struct vigil_addr *ret_addr
         return -EINVAL;
     size_t cid_len = (size_t)(colon - cid_text);
     if (parse_decimal_uint(cid_text, cid_len, &cid) < 0 ||
-        parse_decimal_uint(colon + 1, rest - cid_len - 1, &port) < 0 || cid == VMADDR_CID_ANY)
+        parse_decimal_uint(colon + 1, rest - cid_len - 1, &port) < 0 || cid == VSOCK_CID_ANY)
         return -EINVAL;
 
-    addr.u.vm.svm_family = AF_VSOCK;
-    addr.u.vm.svm_cid = cid;
-    addr.u.vm.svm_port = port;
+    addr.cid = cid;
+    addr.port = port;
     addr.type = prefix->type;
     *ret_addr = addr;
     return 0;

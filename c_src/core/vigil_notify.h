@@ -2,11 +2,15 @@
  *
  * Return convention, as systemd's own library: 0 = nothing to do (no manager listening),
  * > 0 = done, -errno = failure. Output parameters are named ret_*.
+ *
+ * Portable C: what needs Linux lives in the platform layer (vigil_platform.h). Built for a
+ * system without systemd (VIGIL_PLATFORM=none: macOS, the BSDs), addresses parse exactly as on
+ * Linux, so a malformed $NOTIFY_SOCKET is reported the same way everywhere, but a connection
+ * never becomes configured: every send returns 0 and nothing is sent.
  */
 #ifndef VIGIL_NOTIFY_H
 #define VIGIL_NOTIFY_H
 
-#include <linux/vm_sockets.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,15 +23,20 @@
  * ignores a longer one whole. */
 #define VIGIL_NOTIFY_MAX 4096
 
-/** A parsed $NOTIFY_SOCKET. */
+/** Where a $NOTIFY_SOCKET points. */
+enum vigil_addr_kind {
+    VIGIL_ADDR_UNIX = 1, /**< a path or an abstract name: un, un_len */
+    VIGIL_ADDR_VSOCK,    /**< a virtual machine socket: cid, port */
+};
+
+/** A parsed $NOTIFY_SOCKET, in no system's socket address format but AF_UNIX's. */
 struct vigil_addr {
-    union {
-        struct sockaddr sa;
-        struct sockaddr_un un;
-        struct sockaddr_vm vm;
-    } u;
-    socklen_t len; /**< bytes of u that make up the address */
-    int type;      /**< 0 = datagram with systemd's vsock fallbacks, else SOCK_* */
+    enum vigil_addr_kind kind;
+    int type;              /**< 0 = datagram with systemd's vsock fallbacks, else SOCK_* */
+    struct sockaddr_un un; /**< VIGIL_ADDR_UNIX */
+    socklen_t un_len;      /**< bytes of un that make up the address */
+    uint32_t cid;          /**< VIGIL_ADDR_VSOCK: context id, never VMADDR_CID_ANY */
+    uint32_t port;         /**< VIGIL_ADDR_VSOCK */
 };
 
 /** One connection to the manager; fd is -1 while not connected. */
@@ -60,7 +69,10 @@ int vigil_addr_parse(const char *text, size_t len, struct vigil_addr *ret_addr);
 /** Start with no manager: every send returns 0. */
 void vigil_conn_init(struct vigil_conn *conn);
 
-/** Point the connection at a manager; an open socket is closed, the next send connects. */
+/**
+ * Point the connection at a manager; an open socket is closed, the next send connects. Where
+ * no manager can exist (VIGIL_PLATFORM=none) the connection stays unconfigured.
+ */
 void vigil_conn_configure(struct vigil_conn *conn, const struct vigil_addr *addr);
 
 /** Close the socket and forget the manager. */
@@ -77,6 +89,15 @@ void vigil_conn_reset(struct vigil_conn *conn);
  * @return 0 not configured, 1 sent, -EAGAIN receiver queue full, -EMSGSIZE, or another -errno
  */
 int vigil_conn_send(struct vigil_conn *conn, const char *data, size_t len, int pass_fd);
+
+/**
+ * Send BARRIER=1 with the write end of a new pipe, which is closed here: once the manager has
+ * read every earlier message it closes its copy, and the read end sees end of file.
+ * @param conn the connection
+ * @param ret_read_fd the read end (close-on-exec, non-blocking), set only when 1 is returned
+ * @return 0 not configured (no pipe is made), 1 sent, or -errno as vigil_conn_send
+ */
+int vigil_conn_send_barrier(struct vigil_conn *conn, int *ret_read_fd);
 
 /** Start an empty message. */
 void vigil_msg_init(struct vigil_msg *msg);

@@ -1,0 +1,33 @@
+/* vigil_platform_none.c: a system without systemd (macOS, the BSDs): no manager to reach.
+ *
+ * vigil_conn_configure() asks vigil_platform_has_manager() and keeps the connection
+ * unconfigured, so the functions below that would reach a manager are never called. */
+#include <errno.h>
+
+#include "vigil_platform.h"
+
+bool vigil_platform_has_manager(void)
+{
+    return false;
+}
+
+/* The signatures are the platform layer's; these stubs never write through their pointers. */
+/* NOLINTBEGIN(readability-non-const-parameter) */
+int vigil_platform_connect(const struct vigil_addr *addr, int *ret_type, bool *ret_connecting)
+{
+    (void)addr, (void)ret_type, (void)ret_connecting;
+    return -EAFNOSUPPORT;
+}
+
+int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
+{
+    (void)fd, (void)data, (void)len, (void)pass_fd;
+    return -EAFNOSUPPORT;
+}
+
+int vigil_platform_pipe(int ret_fds[2])
+{
+    (void)ret_fds;
+    return -EAFNOSUPPORT;
+}
+/* NOLINTEND(readability-non-const-parameter) */
