@@ -40,13 +40,21 @@ defmodule Mix.Tasks.Compile.VigilC do
     priv = Path.join(Mix.Project.app_path(), "priv")
     make = ["-s", "all", "PRIV=#{priv}"]
 
-    case System.cmd("make", make,
+    case System.cmd(gnu_make(), make,
            cd: __DIR__,
            into: IO.stream(:stdio, :line),
            stderr_to_stdout: true
          ) do
       {_, 0} -> {:ok, []}
       {_, status} -> Mix.raise("make all failed with status #{status}")
+    end
+  end
+
+  # The Makefile is GNU make's: on FreeBSD that is gmake, make being BSD make.
+  defp gnu_make do
+    case :os.type() do
+      {:unix, :freebsd} -> "gmake"
+      _ -> "make"
     end
   end
 end

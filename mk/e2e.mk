@@ -19,7 +19,7 @@ test-e2e:
 	else exit $$rc; fi
 
 lint-e2e:
-	$(Q)shellcheck -x $(wildcard $(TOP)/test/e2e/*.sh)
+	$(Q)$(SHELLCHECK) $(wildcard $(TOP)/test/e2e/*.sh)
 
 clean-e2e-cache:
 	$(Q)rm -rf $(VIGIL_E2E_CACHE)

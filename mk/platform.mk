@@ -40,6 +40,7 @@ test-platform-none: $(NONE_DIR)/test_none
 		$(call summary_of,$(NONE_DIR)/test_none.log)
 	$(Q)for f in $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_none.c $(GEN_SRCS); do \
 		$(CC) $(PORTABLE_CFLAGS) -I$(CORE_DIR) $(GEN_INCLUDES) -fsyntax-only $$f || exit 1; done
+	$(Q)$(CC) $(PORTABLE_CFLAGS) -I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) -fsyntax-only $(NIF_SRC)
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) -s VIGIL_PLATFORM=none BUILD=$(NONE_DIR)/build \
 		PRIV=$(NONE_APP)/priv all
 	$(Q)if nm -D $(NONE_APP)/priv/vigil_nif.so | grep -qwE 'socket|sendmsg|connect'; then \

@@ -116,8 +116,9 @@ terminate(_Reason, State) ->
 
 %% ---- schedule ----
 
+%% Without a manager to ping (no NOTIFY_SOCKET, or a platform without systemd) it stays idle.
 active(#state{enabled = Enabled, pid_ok = PidOk, timeout_us = Timeout}) ->
-    Enabled andalso PidOk andalso Timeout =/= undefined.
+    Enabled andalso PidOk andalso Timeout =/= undefined andalso vigil_nif:enabled().
 
 interval_ms(#state{timeout_us = undefined}) ->
     undefined;

@@ -358,19 +358,9 @@ static ERL_NIF_TERM nif_flush_latest(ErlNifEnv *env, int argc, const ERL_NIF_TER
  * every earlier message. */
 static int send_barrier(struct vigil_state *state, int *ret_read_fd)
 {
-    int fds[2];
-    struct vigil_msg msg;
-
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -errno;
-    vigil_msg_init(&msg);
-    (void)vigil_msg_append(&msg, "BARRIER", 7, "1", 1);
-    int r = locked_send(state, &msg, fds[1]);
-    close(fds[1]);
-    if (r <= 0)
-        close(fds[0]);
-    else
-        *ret_read_fd = fds[0];
+    enif_mutex_lock(state->lock);
+    int r = vigil_conn_send_barrier(&state->conn, ret_read_fd);
+    enif_mutex_unlock(state->lock);
     return r;
 }
 

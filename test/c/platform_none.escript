@@ -40,6 +40,7 @@ run(AppDir, Receiver) ->
     timer:sleep(500),
     expect("datagrams received", [], recv_all(Receiver)),
     Info = vigil:watchdog_info(),
+    expect("the watchdog is idle", {false, 0}, {maps:get(active, Info), maps:get(pings, Info)}),
     io:format("platform none: ~s loaded, nothing sent; watchdog ~0p~n",
               [Nif, maps:with([active, pings, send_errors], Info)]),
     ok = application:stop(vigil).
