@@ -195,6 +195,61 @@ const struct opt_def *gen_opt_find(const char *key)
     return NULL;
 }
 
+/* Levenshtein distance of a and b, `-` equal to `_`; long names count as far. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la >= 63 || lb >= 63)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], same = a[i - 1] == b[j - 1] || (a[i - 1] == '-' && b[j - 1] == '_');
+            size_t best = diag + (same ? 0 : 1);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static bool begins(const char *name, const char *key)
+{
+    size_t i = 0;
+    while (name[i] && (name[i] == key[i] || (name[i] == '-' && key[i] == '_')))
+        i++;
+    return name[i] == '\0' && i > 0;
+}
+
+/* Considers one candidate: a key `name` begins beats any near miss. */
+static void consider(const char *name, const char *key, const char **best, size_t *best_d)
+{
+    size_t d = begins(name, key) ? 0 : distance(name, key);
+    size_t limit = strlen(name) < 6 ? 1 : strlen(name) / 3;
+    if (d <= limit && d < *best_d) {
+        *best = key;
+        *best_d = d;
+    }
+}
+
+const char *gen_opt_nearest(const char *name, const char *const *extra)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++)
+        consider(name, d->key, &best, &best_d);
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+        consider(name, extra[i], &best, &best_d);
+    return best;
+}
+
 static int parse_bool(const char *v, bool *ret)
 {
     static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",

@@ -64,6 +64,11 @@ void gen_opts_free(struct gen_opts *o);
 /** Finds a key, accepting `-` for `_`; NULL when unknown. */
 const struct opt_def *gen_opt_find(const char *key);
 
+/** The key (or one of `extra`, NULL-terminated) the misspelt or abbreviated `name` most likely
+ * meant, in underscore form: a key that `name` begins, else the nearest by edit distance when
+ * it is close; NULL when none is. `-` and `_` are the same. */
+const char *gen_opt_nearest(const char *name, const char *const *extra);
+
 /** Sets `key` to `value` from `origin`, checked against the key's type and choices. Returns 0,
  * or -EINVAL with a message naming the key, the value and the problem appended to `err`. */
 int gen_opt_set(struct gen_opts *o, const struct opt_def *def, const char *value,

@@ -207,6 +207,11 @@ static void test_config_cli_precedence(void **state)
     assert_string_equal(o.env_vars.v[0], "C=3");
     assert_int_equal(gen_opts_read_config(&o, "bogus = 1\n", "t", &err), -EINVAL);
     assert_non_null(strstr(buf_str(&err), "bogus"));
+    assert_non_null(strstr(buf_str(&err), "bogus"));
+    assert_string_equal(gen_opt_nearest("limit", NULL), "limit_nofile");
+    assert_string_equal(gen_opt_nearest("hardenign", NULL), "hardening");
+    assert_string_equal(gen_opt_nearest("cache-dir", NULL), "cache_directory_mode");
+    assert_null(gen_opt_nearest("zzz", NULL));
     assert_true(gen_opt_given(&o, "env_vars"));
     assert_false(gen_opt_given(&o, "dirs"));
     gen_opts_free(&o);
