@@ -110,9 +110,21 @@ static void shell_quote(struct buf *b, const char *s)
 int build_exec_start(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    if (strncmp(o->start_command, "daemon", 6) == 0 || !app_name_valid(o->start_command))
-        return fail(c, "start_command", o->start_command,
+    bool relx = strcmp(o->release_tool, "relx") == 0;
+    const char *start = o->start_command ? o->start_command : relx ? "foreground" : "start";
+    if (strncmp(start, "daemon", 6) == 0 || !app_name_valid(start))
+        return fail(c, "start_command", start,
                     "is not a foreground command (daemon forks away from Type=notify)");
+    if (relx && strcmp(start, "start") == 0)
+        return fail(c, "start_command", start,
+                    "is relx's deprecated daemon mode, which forks away from Type=notify; use "
+                    "foreground");
+    if (relx)
+        note(c, "release_tool",
+             "relx: -sname/-name and -setcookie in the release's vm.args turn distribution on "
+             "whatever distribution says; RELEASE_DISTRIBUTION and RELEASE_TMP only reach mix "
+             "releases",
+             false);
     struct strlist front = {0};
     if (o->cookie_file[0] != '\0' && knows(c, "LoadCredential", NULL))
         cookie_wrapper(&front);
@@ -121,7 +133,7 @@ int build_exec_start(struct ctx *c)
     if (o->exec_start_wrap[0] != '\0')
         buf_printf(&raw, "%s ", o->exec_start_wrap);
     shell_quote(&raw, buf_str(&script));
-    buf_printf(&raw, " %s", o->start_command);
+    buf_printf(&raw, " %s", start);
     const struct command cmd = {UF_SERVICE, "ExecStart", "exec_start_wrap", o->exec_start_wrap,
                                 "start script in the foreground; it execs into the BEAM"};
     int r = add_command(c, &cmd, buf_str(&raw), &front);

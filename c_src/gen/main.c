@@ -15,13 +15,15 @@
 static int usage(void)
 {
     struct buf b = {0};
-    buf_add(&b, "Usage: vigil-unit [--config FILE] [--KEY VALUE]... (--output DIR | --print)\n"
-                "       vigil-unit --init-templates DIR\n\n"
-                "  --config FILE          key = value lines; the command line wins\n"
-                "  --output DIR           write the unit files, companions and manifest\n"
-                "  --print                print the service unit only\n"
-                "  --templates DIR        templates to use instead of the installed ones\n"
-                "  --init-templates DIR   copy the installed templates to DIR\n\nKeys:\n");
+    buf_add(&b,
+            "Usage: vigil-unit [--config FILE] [--KEY VALUE]... (--output DIR | --print)\n"
+            "       vigil-unit --init-templates DIR\n\n"
+            "  --config FILE          key = value lines; a key on the command line wins (a list\n"
+            "                         key given there replaces the file's list)\n"
+            "  --output DIR           write the unit files, companions and manifest\n"
+            "  --print                print the service unit only\n"
+            "  --templates DIR        templates to use instead of the installed ones\n"
+            "  --init-templates DIR   copy the installed templates to DIR\n\nKeys:\n");
     gen_opts_help(&b);
     fputs(buf_str(&b), stdout);
     buf_free(&b);
@@ -39,6 +41,9 @@ static void default_templates(char *out, size_t size)
 
 static void report_dropped(const struct unit_model *m)
 {
+    for (size_t i = 0; i < m->n_notes; i++)
+        if (m->notes[i].warn)
+            fprintf(stderr, "vigil-unit: warning: %s: %s\n", m->notes[i].key, m->notes[i].text);
     for (size_t i = 0; i < m->n; i++)
         if (m->d[i].status == DS_DROPPED && m->d[i].too_new)
             fprintf(stderr, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,

@@ -26,6 +26,13 @@ void note_unused(struct ctx *c, const char *key, bool unused, const char *reason
     m->unused[m->n_unused++] = (struct unused_key){key, xstrdup(reason)};
 }
 
+void note(struct ctx *c, const char *key, const char *text, bool warn)
+{
+    struct unit_model *m = c->m;
+    m->notes = xrealloc(m->notes, (m->n_notes + 1) * sizeof(*m->notes));
+    m->notes[m->n_notes++] = (struct note){key, xstrdup(text), warn};
+}
+
 bool knows(const struct ctx *c, const char *key, const char *value)
 {
     return directive_since(key, value) <= c->m->systemd_version;
@@ -220,6 +227,9 @@ void unit_model_free(struct unit_model *m)
     for (size_t i = 0; i < m->n_unused; i++)
         free(m->unused[i].reason);
     free(m->unused);
+    for (size_t i = 0; i < m->n_notes; i++)
+        free(m->notes[i].text);
+    free(m->notes);
     free(m->service);
     free(m->app_name);
     free(m->version);

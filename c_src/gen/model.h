@@ -35,6 +35,13 @@ struct unused_key {
     char *reason;
 };
 
+/** Something about the result worth knowing; a warning is also printed when generating. */
+struct note {
+    const char *key;
+    char *text;
+    bool warn;
+};
+
 /** Everything the writer needs. */
 struct unit_model {
     char *service;   /**< service name, without .service */
@@ -50,6 +57,8 @@ struct unit_model {
     int exposure_tenths;       /**< expected `systemd-analyze security` score times ten */
     struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
     size_t n_unused;
+    struct note *notes; /**< for the manifest; warnings also go to stderr */
+    size_t n_notes;
 };
 
 /** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one

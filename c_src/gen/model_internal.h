@@ -48,6 +48,8 @@ void addf(struct ctx *c, enum unit_section s, const char *key, const char *reaso
 void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
              const char *reason);
 void note_unused(struct ctx *c, const char *key, bool unused, const char *reason);
+/** A note for the manifest; `warn` also prints it when generating. */
+void note(struct ctx *c, const char *key, const char *text, bool warn);
 bool knows(const struct ctx *c, const char *key, const char *value);
 bool has_feature(const struct ctx *c, enum sd_feature f);
 /** "`what` needs systemd N" with N the first version knowing `key`(=`value`); caller frees. */

@@ -14,7 +14,7 @@ static const struct gen_opts DEFAULTS = {
     .version = "",
     .deploy_user = "root",
     .base_dir = "/srv",
-    .start_command = "start",
+    .release_tool = "mix",
     .service_type = "notify",
     .hardening = "strict",
     .restart = "on-failure",
@@ -46,6 +46,7 @@ static const struct gen_opts DEFAULTS = {
 static const char *const DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
 
 /* Allowed values of the keys that take one of a set. */
+static const char *const TOOLS[] = {"mix", "relx", NULL};
 static const char *const TYPES[] = {"notify", "exec", NULL};
 static const char *const PROFILES[] = {"strict", "standard", "off", NULL};
 static const char *const RESTARTS[] = {"no",          "on-success", "on-failure", "on-abnormal",
@@ -77,7 +78,11 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"deploy_dir", OPT_STR, O(deploy_dir), "deploy dir (default: base_dir/ext_name)", NULL},
     {"current_dir", OPT_STR, O(current_dir), "release dir (default: deploy_dir/current)", NULL},
     {"working_dir", OPT_STR, O(working_dir), "WorkingDirectory= (default: current_dir)", NULL},
-    {"start_command", OPT_STR, O(start_command), "release script command: start (daemon forks)",
+    {"release_tool", OPT_STR, O(release_tool),
+     "what built the release: mix release, or rebar3 release (relx)", TOOLS},
+    {"start_command", OPT_STR, O(start_command),
+     "release script command that runs it in the foreground (default: start for mix, "
+     "foreground for relx)",
      NULL},
     {"service_type", OPT_STR, O(service_type), "Type=", TYPES},
     {"hardening", OPT_STR, O(hardening), "hardening profile", PROFILES},
@@ -375,10 +380,9 @@ bool gen_opt_given(const struct gen_opts *o, const char *key)
     return def != NULL && o->origin[def - GEN_OPT_DEFS] != ORIGIN_DEFAULT;
 }
 
-static void help_default(struct buf *out, const struct gen_opts *d, const struct opt_def *def)
+static void help_value(struct buf *out, const void *f, enum opt_kind kind)
 {
-    const void *f = (const char *)d + def->offset;
-    switch (def->kind) {
+    switch (kind) {
     case OPT_BOOL:
         buf_add(out, *(const bool *)f ? "yes" : "no");
         break;
@@ -394,8 +398,21 @@ static void help_default(struct buf *out, const struct gen_opts *d, const struct
             buf_printf(out, "%s%s", i ? " " : "", ((const struct strlist *)f)->v[i]);
         break;
     default:
-        buf_add(out, *(char *const *)f ? *(char *const *)f : "(derived)");
+        buf_add(out, *(char *const *)f ? *(char *const *)f : "");
     }
+}
+
+/* The default as `--help` shows it; nothing for a key without one (required, empty, or derived
+ * from other keys, which its help text says). */
+static void help_default(struct buf *out, const struct gen_opts *d, const struct opt_def *def)
+{
+    const void *f = (const char *)d + def->offset;
+    struct buf v = {0};
+    buf_add(&v, "");
+    help_value(&v, f, def->kind);
+    if (v.len > 0)
+        buf_printf(out, " [default: %s]", buf_str(&v));
+    buf_free(&v);
 }
 
 static void help_choices(struct buf *out, const struct opt_def *def)
@@ -415,9 +432,8 @@ void gen_opts_help(struct buf *out)
         buf_printf(out, "%s\n      %s", def->kind == OPT_BOOL ? "[=BOOL]" : " VALUE", def->help);
         help_choices(out, def);
         buf_add(out, def->kind == OPT_LIST || def->kind == OPT_PORTS ? "; repeat for more" : "");
-        buf_add(out, " [default: ");
         help_default(out, &d, def);
-        buf_add(out, "]\n");
+        buf_add(out, "\n");
     }
     gen_opts_free(&d);
 }

@@ -23,7 +23,8 @@ struct gen_opts {
     char *app_user, *app_group, *deploy_user, *deploy_group;
     bool dynamic_user;
     char *base_dir, *deploy_dir, *current_dir, *working_dir;
-    char *start_command, *service_type, *hardening, *restart, *restart_method, *crash_dump;
+    char *release_tool, *start_command, *service_type, *hardening, *restart, *restart_method,
+        *crash_dump;
     char *reload;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
     char *exec_start_wrap, *runtime_environment_service_script;

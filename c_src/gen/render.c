@@ -37,6 +37,10 @@ static int placeholder(const struct unit_model *m, enum unit_file f, const char 
             return 0;
         }
     }
+    if (strcmp(name, "release") == 0) {
+        buf_printf(out, "%s%s%s", m->app_name, m->version[0] ? " " : "", m->version);
+        return 0;
+    }
     const char *values[][2] = {{"service_name", m->service},
                                {"app_name", m->app_name},
                                {"version", m->version},
@@ -213,6 +217,20 @@ static void manifest_unused(const struct unit_model *m, struct buf *out)
     buf_add(out, "],\n");
 }
 
+/* Facts about the result the directives alone do not tell. */
+static void manifest_notes(const struct unit_model *m, struct buf *out)
+{
+    buf_add(out, m->n_notes ? "  \"notes\": [\n" : "  \"notes\": [");
+    for (size_t i = 0; i < m->n_notes; i++) {
+        buf_add(out, "    {\"key\": ");
+        json_str(out, m->notes[i].key);
+        buf_printf(out, ", \"level\": \"%s\", \"note\": ", m->notes[i].warn ? "warning" : "info");
+        json_str(out, m->notes[i].text);
+        buf_add(out, i + 1 < m->n_notes ? "},\n" : "}\n  ");
+    }
+    buf_add(out, "],\n");
+}
+
 void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out)
 {
     buf_add(out, "{\n  \"service\": ");
@@ -234,6 +252,7 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
     }
     buf_add(out, "],\n");
     manifest_unused(m, out);
+    manifest_notes(m, out);
     buf_add(out, "  \"directives\": [\n");
     for (size_t i = 0; i < m->n; i++) {
         manifest_directive(m, &m->d[i], out);

@@ -14,6 +14,11 @@ for key in app-name env-vars hardening watchdog-sec systemd-version dirs; do
 done
 grep -q 'default: strict' "$tmp/help" || fail "--help lacks the hardening default"
 grep -q 'one of strict, standard, off' "$tmp/help" || fail "--help lacks the hardening choices"
+# Required keys say so, derived defaults say what they come from, once.
+grep -A1 -- '^  --app-name' "$tmp/help" | grep -q '(required)$' || fail "--help: app-name not required"
+! grep -q 'default: (derived)\|default: \]' "$tmp/help" || fail "--help shows empty or placeholder defaults"
+! grep -q 'daemon forks' "$tmp/help" || fail "--help start command text"
+grep -A1 -- '^  --start-command' "$tmp/help" | grep -q 'foreground for relx' || fail "--help start command"
 
 # Option names are exact: every proper prefix of every name --help lists is refused (unless
 # it is itself a name), before anything is written, and names what it may have meant.

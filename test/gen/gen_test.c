@@ -154,6 +154,10 @@ static void test_model_refuses_daemon(void **state)
     (void)state;
     struct unit_model m;
     struct buf err = {0};
+    assert_int_equal(
+        build("app_name = foo\nrelease_tool = relx\nstart_command = start\n", &m, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "relx's deprecated daemon mode"));
+    buf_free(&err);
     assert_int_equal(build("app_name = foo\nstart_command = daemon\n", &m, &err), -EINVAL);
     assert_non_null(strstr(buf_str(&err), "start_command"));
     assert_non_null(strstr(buf_str(&err), "daemon"));
