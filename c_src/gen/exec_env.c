@@ -260,20 +260,19 @@ static void erl_flags(struct ctx *c)
     buf_free(&f);
 }
 
-/* EnvironmentFile= is not unquoted: the path goes in raw, with specifiers escaped. */
+/* EnvironmentFile= is not unquoted: the path goes in raw, with specifiers escaped and @{key}
+ * references expanded. */
 static int build_env_files(struct ctx *c)
 {
     const struct strlist *l = &c->o->env_files;
     for (size_t i = 0; i < l->n; i++) {
-        const char *raw = l->v[i], *path = raw + (raw[0] == '-');
-        const char *problem = path_problem(path);
-        if (problem != NULL)
-            return fail(c, "env_files", raw, problem);
         struct buf v = {0};
-        buf_add(&v, "");
-        spec_escape(&v, raw, false);
-        add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&v), "env_files");
+        int r = path_value(c, "env_files", l->v[i], true, false, &v);
+        if (r == 0)
+            add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&v), "env_files");
         buf_free(&v);
+        if (r < 0)
+            return r;
     }
     return 0;
 }

@@ -113,6 +113,16 @@ void addf(struct ctx *c, enum unit_section s, const char *key, const char *reaso
     buf_free(&b);
 }
 
+/* A file mode for unit file `f`. */
+void addf_to(struct ctx *c, enum unit_file f, const char *key, const char *reason,
+             unsigned long mode)
+{
+    struct buf b = {0};
+    buf_printf(&b, "%04lo", mode);
+    add(c, f, SEC_SERVICE, key, buf_str(&b), reason);
+    buf_free(&b);
+}
+
 void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
              const char *reason)
 {
@@ -160,8 +170,6 @@ static int check_combinations(struct ctx *c)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
         return fail(c, "reload", o->reload, "needs service_type = notify to report the reload");
-    if (o->cookie_file[0] != '\0' && path_problem(o->cookie_file) != NULL)
-        return fail(c, "cookie_file", o->cookie_file, path_problem(o->cookie_file));
     return 0;
 }
 
@@ -197,6 +205,7 @@ static void finish(struct ctx *c)
     m->app_name = xstrdup(c->n.app);
     m->version = xstrdup(c->o->version);
     m->hardening = xstrdup(c->o->hardening);
+    m->mix_layout = c->mix_layout;
     m->exposure_tenths = exposure_tenths(c);
 }
 

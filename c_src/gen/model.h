@@ -49,6 +49,7 @@ struct unit_model {
     char *version;   /**< release version, may be empty */
     char *hardening; /**< profile name */
     unsigned systemd_version;
+    bool mix_layout; /**< files in lib/systemd/system/ and lib/, as mix_systemd writes them */
     bool has_file[UF_COUNT];
     struct directive *d;
     size_t n;

@@ -33,7 +33,9 @@ struct ctx {
     /* Resolved before anything is built (resolve_network), read by the builders. */
     unsigned long ports[GEN_MAX_PORTS];
     size_t nports;
-    bool bind_caps; /**< a listen port below 1024 */
+    bool bind_caps;   /**< a listen port below 1024 */
+    bool env_service; /**< the runtime environment service: asked for, or implied by its script */
+    bool mix_layout;  /**< layout = mix_systemd */
 };
 
 /* model.c */
@@ -45,6 +47,8 @@ void drop(struct ctx *c, enum unit_file f, enum unit_section s, const char *key,
           const char *reason);
 void addf(struct ctx *c, enum unit_section s, const char *key, const char *reason, bool octal,
           unsigned long v);
+void addf_to(struct ctx *c, enum unit_file f, const char *key, const char *reason,
+             unsigned long mode);
 void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
              const char *reason);
 void note_unused(struct ctx *c, const char *key, bool unused, const char *reason);
@@ -60,6 +64,8 @@ bool app_name_valid(const char *s);
 int resolve_names(struct ctx *c);
 int resolve_paths(struct ctx *c);
 int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, struct buf *out);
+int path_value(struct ctx *c, const char *key, const char *raw, bool dash, bool dollar,
+               struct buf *out);
 void dir_path(const struct ctx *c, const char *kind, struct buf *out);
 int build_dirs(struct ctx *c);
 int build_dir_env(struct ctx *c);

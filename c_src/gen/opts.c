@@ -21,6 +21,7 @@ static const struct gen_opts DEFAULTS = {
     .restart_method = "systemctl",
     .reload = "none",
     .crash_dump = "off",
+    .layout = "flat",
     .distribution = "none",
     .cookie_file = "",
     .umask = "0077",
@@ -46,6 +47,7 @@ static const struct gen_opts DEFAULTS = {
 static const char *const DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
 
 /* Allowed values of the keys that take one of a set. */
+static const char *const LAYOUTS[] = {"flat", "mix_systemd", NULL};
 static const char *const TOOLS[] = {"mix", "relx", NULL};
 static const char *const TYPES[] = {"notify", "exec", NULL};
 static const char *const PROFILES[] = {"strict", "standard", "off", NULL};
@@ -80,6 +82,10 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"working_dir", OPT_STR, O(working_dir), "WorkingDirectory= (default: current_dir)", NULL},
     {"release_tool", OPT_STR, O(release_tool),
      "what built the release: mix release, or rebar3 release (relx)", TOOLS},
+    {"layout", OPT_STR, O(layout),
+     "where files go (mix_systemd: units in lib/systemd/system/, sysusers.d and tmpfiles.d in "
+     "lib/, the runtime environment file in the service's runtime dir)",
+     LAYOUTS},
     {"start_command", OPT_STR, O(start_command),
      "release script command that runs it in the foreground (default: start for mix, "
      "foreground for relx)",

@@ -25,7 +25,7 @@ struct gen_opts {
     char *base_dir, *deploy_dir, *current_dir, *working_dir;
     char *release_tool, *start_command, *service_type, *hardening, *restart, *restart_method,
         *crash_dump;
-    char *reload;
+    char *reload, *layout;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
     char *exec_start_wrap, *runtime_environment_service_script;
     bool network_online, chroot, runtime_environment_service, os_mon, jit_perf;

@@ -117,6 +117,17 @@ static int render_file(const struct unit_model *m, const char *tmpl_dir, const c
     return r;
 }
 
+/* Where the units (and the manifest next to them) and the companions' directories go. */
+static const char *unit_dir(const struct unit_model *m)
+{
+    return m->mix_layout ? "lib/systemd/system/" : "";
+}
+
+static const char *lib_dir(const struct unit_model *m)
+{
+    return m->mix_layout ? "lib/" : "";
+}
+
 static int render_units(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
                         struct buf *err)
 {
@@ -124,6 +135,7 @@ static int render_units(const struct unit_model *m, const char *tmpl_dir, struct
         if (!m->has_file[f])
             continue;
         struct buf name = {0};
+        buf_add(&name, unit_dir(m));
         unit_file_name(&name, (enum unit_file)f, m->service);
         int r = render_file(m, tmpl_dir, RENDER_TEMPLATES[f], (enum unit_file)f, &name, out, err);
         if (r < 0)
@@ -144,7 +156,7 @@ static int render_companions(const struct unit_model *m, const char *tmpl_dir, s
         if (comp[i].body->len == 0)
             continue;
         struct buf name = {0};
-        buf_printf(&name, "%s/%s.conf", comp[i].dir, m->service);
+        buf_printf(&name, "%s%s/%s.conf", lib_dir(m), comp[i].dir, m->service);
         int r = render_file(m, tmpl_dir, comp[i].tmpl, UF_COUNT, &name, out, err);
         if (r < 0)
             return r;
@@ -161,7 +173,7 @@ int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered
     if (r < 0)
         return r;
     struct buf name = {0}, manifest = {0};
-    buf_printf(&name, "%s.manifest.json", m->service);
+    buf_printf(&name, "%s%s.manifest.json", unit_dir(m), m->service);
     render_manifest(m, &out->names, &manifest);
     push_file(out, buf_str(&name), &manifest);
     buf_free(&name);

@@ -29,7 +29,7 @@ int build_unit_section(struct ctx *c)
         add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", "distribution = epmd_socket");
         add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", "distribution = epmd_socket");
     }
-    if (o->runtime_environment_service) {
+    if (c->env_service) {
         struct buf u = {0};
         unit_file_name(&u, UF_RUNTIME_ENV, c->n.svc);
         add(c, UF_SERVICE, SEC_UNIT, "Requires", buf_str(&u), "runtime_environment_service");
@@ -227,9 +227,13 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
     runtime_env_identity(c);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectory", dir, why);
+    if (c->mix_layout)
+        addf_to(c, UF_RUNTIME_ENV, "RuntimeDirectoryMode", "the service's runtime dir, same mode",
+                c->o->runtime_directory_mode);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
     buf_add(&esc, "");
-    spec_escape(&esc, c->n.env_script, true);
+    /* Checked with the other paths (resolve_paths), so it expands here. */
+    (void)path_value(c, "runtime_environment_service_script", c->n.env_script, false, true, &esc);
     quote_word(&cmd, buf_str(&esc), false);
     buf_printf(&cmd, " %s", file);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
@@ -238,15 +242,28 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     buf_free(&cmd);
 }
 
+/* Where the environment file lives: a runtime dir of the oneshot unit's own, or with
+ * layout = mix_systemd the service's runtime dir, where mix_deploy's scripts write it. */
+static void runtime_env_paths(struct ctx *c, struct buf *dir, struct buf *file)
+{
+    if (c->mix_layout)
+        buf_add(dir, c->n.svc);
+    else
+        buf_printf(dir, "%s-runtime-environment", c->n.svc);
+    buf_printf(file, "%%t/%s/environment", buf_str(dir));
+}
+
 int build_runtime_env_unit(struct ctx *c)
 {
-    note_unused(c, "runtime_environment_service_script", !c->o->runtime_environment_service,
+    note_unused(c, "runtime_environment_service_script", !c->env_service,
                 "runtime_environment_service is off");
-    if (!c->o->runtime_environment_service)
+    if (!c->env_service)
         return 0;
+    if (!gen_opt_given(c->o, "runtime_environment_service"))
+        note(c, "runtime_environment_service",
+             "on because runtime_environment_service_script is given", false);
     struct buf dir = {0}, file = {0}, opt = {0};
-    buf_printf(&dir, "%s-runtime-environment", c->n.svc);
-    buf_printf(&file, "%%t/%s/environment", buf_str(&dir));
+    runtime_env_paths(c, &dir, &file);
     runtime_env_unit(c, buf_str(&dir), buf_str(&file));
     /* `-`: the service still starts when the file is missing. */
     buf_printf(&opt, "-%s", buf_str(&file));
