@@ -196,6 +196,7 @@ static int (*const STEPS[])(struct ctx *c) = {
     build_restart_units,
     build_runtime_env_unit,
     build_companion_files,
+    apply_user_changes,
 };
 
 static void finish(struct ctx *c)
@@ -206,7 +207,7 @@ static void finish(struct ctx *c)
     m->version = xstrdup(c->o->version);
     m->hardening = xstrdup(c->o->hardening);
     m->mix_layout = c->mix_layout;
-    m->exposure_tenths = exposure_tenths(c);
+    m->exposure_tenths = c->exposure_unknown ? -1 : exposure_tenths(c);
 }
 
 int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf *err)
@@ -239,6 +240,8 @@ void unit_model_free(struct unit_model *m)
     for (size_t i = 0; i < m->n_notes; i++)
         free(m->notes[i].text);
     free(m->notes);
+    for (size_t i = 0; i < m->n_user_keys; i++)
+        free(m->user_keys[i]);
     free(m->service);
     free(m->app_name);
     free(m->version);

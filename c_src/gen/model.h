@@ -7,6 +7,9 @@
 #include "buf.h"
 #include "opts.h"
 
+/** Most override and drop values together. */
+#define GEN_MAX_USER_KEYS 64
+
 /** The unit files the generator can write. */
 enum unit_file { UF_SERVICE, UF_RESTART_PATH, UF_RESTART_SERVICE, UF_RUNTIME_ENV, UF_COUNT };
 
@@ -60,6 +63,8 @@ struct unit_model {
     size_t n_unused;
     struct note *notes; /**< for the manifest; warnings also go to stderr */
     size_t n_notes;
+    char *user_keys[GEN_MAX_USER_KEYS]; /**< directive names only an override brought */
+    size_t n_user_keys;
 };
 
 /** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one

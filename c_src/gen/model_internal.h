@@ -4,6 +4,7 @@
  *   exec_env.c   ExecStart=/ExecStartPre= command lines and Environment=
  *   hardening.c  hardening profiles, sandbox paths, network, socket binding, exposure
  *   sections.c   [Unit] and [Service] basics, companion units and files
+ *   overrides.c  the user's override and drop values, applied last
  *   sdver.c      what each systemd version knows
  * Not for the renderer or the CLI, which see only model.h. */
 #ifndef VIGIL_GEN_MODEL_INTERNAL_H
@@ -36,6 +37,7 @@ struct ctx {
     bool bind_caps;   /**< a listen port below 1024 */
     bool env_service; /**< the runtime environment service: asked for, or implied by its script */
     bool mix_layout;  /**< layout = mix_systemd */
+    bool exposure_unknown; /**< an override or drop changed an assessed directive */
 };
 
 /* model.c */
@@ -91,5 +93,8 @@ int build_identity(struct ctx *c);
 int build_companion_files(struct ctx *c);
 int build_restart_units(struct ctx *c);
 int build_runtime_env_unit(struct ctx *c);
+
+/* overrides.c */
+int apply_user_changes(struct ctx *c);
 
 #endif

@@ -155,6 +155,12 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "allowed to bind)",
      NULL},
     {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)", NULL},
+    {"override", OPT_LIST, O(override),
+     "Section.Directive=value (unit file syntax, written as is) replacing what the service "
+     "gets for that directive, or added; the manifest records what it replaced",
+     NULL},
+    {"drop", OPT_LIST, O(drop),
+     "[Section.]Directive removed from the service; the manifest records what it removed", NULL},
     {NULL, OPT_STR, 0, NULL, NULL},
 };
 

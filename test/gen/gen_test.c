@@ -247,6 +247,30 @@ static void test_typed_options(void **state)
     buf_free(&err);
 }
 
+static void test_overrides(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    /* Directives systemd-analyze security does not assess keep the expected exposure. */
+    assert_int_equal(build("app_name = foo\noverride = Service.LimitNOFILE=1048576\n"
+                           "override = Service.Nice=5\ndrop = Unit.StartLimitBurst\n",
+                           &m, &err),
+                     0);
+    assert_int_equal(m.exposure_tenths, 11);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndrop = ProtectClock\n", &m, &err), 0);
+    assert_int_equal(m.exposure_tenths, -1);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndrop = Service.Nope\n", &m, &err), -EINVAL);
+    assert_string_equal(buf_str(&err),
+                        "drop: value \"Service.Nope\" matches no directive of the service");
+    buf_free(&err);
+    assert_int_equal(build("app_name = foo\noverride = LimitNOFILE=1\n", &m, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "Unit., Service. or Install."));
+    buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_unused_keys),
         cmocka_unit_test(test_config_cli_precedence),
         cmocka_unit_test(test_typed_options),
+        cmocka_unit_test(test_overrides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
