@@ -294,10 +294,11 @@ int build_env(struct ctx *c)
         buf_free(&v);
     } else
         set_env_literal(c, "ERL_CRASH_DUMP_SECONDS", "0", "crash_dump = off");
-    if (strcmp(o->restart_method, "touch") == 0) {
+    if (strcmp(o->restart_method, "touch") == 0 && strlist_contains(&o->dirs, "runtime")) {
         struct buf v = {0};
-        buf_printf(&v, "%s/flags/restart.flag", c->n.deploy);
-        set_env_literal(c, "RESTART_FLAG", buf_str(&v), "restart_method = touch");
+        restart_flag(c, &v);
+        set_env(c, "RESTART_FLAG", buf_str(&v),
+                "restart_method = touch: the service touches it to be restarted");
         buf_free(&v);
     }
     int r = user_env(c);

@@ -91,6 +91,7 @@ int start_limit(struct ctx *c);
 int build_process(struct ctx *c);
 int build_identity(struct ctx *c);
 int build_companion_files(struct ctx *c);
+void restart_flag(const struct ctx *c, struct buf *out);
 int build_restart_units(struct ctx *c);
 int build_runtime_env_unit(struct ctx *c);
 

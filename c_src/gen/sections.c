@@ -170,7 +170,7 @@ int build_companion_files(struct ctx *c)
     struct buf t = {0};
     build_sysusers(c);
     tmpfiles_dir(&t, c->n.deploy, c->o->dynamic_user ? "0755" : "0750", &c->n);
-    if (strcmp(c->o->restart_method, "systemctl") != 0) {
+    if (strcmp(c->o->restart_method, "systemd_flag") == 0) {
         struct buf flags = {0};
         buf_printf(&flags, "%s/flags", c->n.deploy);
         tmpfiles_dir(&t, buf_str(&flags), "0770", &c->n);
@@ -183,23 +183,44 @@ int build_companion_files(struct ctx *c)
     return 0;
 }
 
+/* The flag file a restart watches, as a unit file value: systemd_flag has the deployer touch
+ * it in the deploy dir; touch has the service itself touch it, so it lives in the runtime
+ * dir, the one place under the sandbox that is the service's to write and always there. */
+void restart_flag(const struct ctx *c, struct buf *out)
+{
+    if (strcmp(c->o->restart_method, "touch") == 0) {
+        dir_path(c, "runtime", out);
+    } else {
+        spec_escape(out, c->n.deploy, false);
+        buf_add(out, "/flags");
+    }
+    buf_add(out, "/restart.flag");
+}
+
 int build_restart_units(struct ctx *c)
 {
-    if (strcmp(c->o->restart_method, "systemd_flag") != 0)
+    const char *why = c->o->restart_method;
+    if (strcmp(why, "systemctl") == 0)
         return 0;
+    if (strcmp(why, "touch") == 0 && !strlist_contains(&c->o->dirs, "runtime"))
+        return fail(c, "restart_method", why,
+                    "needs runtime in dirs: the service touches the flag in its runtime dir");
     struct buf v = {0}, svc = {0};
     buf_printf(&svc, "%s.service", c->n.svc);
-    add(c, UF_RESTART_PATH, SEC_UNIT, "Description", "Restart on deploy flag", "systemd_flag");
+    add(c, UF_RESTART_PATH, SEC_UNIT, "Description",
+        strcmp(why, "touch") == 0 ? "Restart when the service asks" : "Restart on deploy flag",
+        why);
     buf_add(&v, "");
-    spec_escape(&v, c->n.deploy, false);
-    buf_add(&v, "/flags/restart.flag");
-    add(c, UF_RESTART_PATH, SEC_PATH, "PathModified", buf_str(&v), "systemd_flag");
-    add(c, UF_RESTART_PATH, SEC_INSTALL, "WantedBy", "multi-user.target", "systemd_flag");
-    add(c, UF_RESTART_SERVICE, SEC_UNIT, "Description", "Restart after deploy", "systemd_flag");
-    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "Type", "oneshot", "systemd_flag");
+    restart_flag(c, &v);
+    add(c, UF_RESTART_PATH, SEC_PATH, "PathModified", buf_str(&v), why);
+    add(c, UF_RESTART_PATH, SEC_INSTALL, "WantedBy", "multi-user.target", why);
+    add(c, UF_RESTART_SERVICE, SEC_UNIT, "Description",
+        strcmp(why, "touch") == 0 ? "Restart at the service's request" : "Restart after deploy",
+        why);
+    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "Type", "oneshot", why);
     buf_free(&v);
     buf_printf(&v, "/bin/systemctl restart %s", buf_str(&svc));
-    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), "systemd_flag");
+    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), why);
     buf_free(&v);
     buf_free(&svc);
     c->m->has_file[UF_RESTART_PATH] = c->m->has_file[UF_RESTART_SERVICE] = true;
