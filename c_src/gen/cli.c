@@ -8,7 +8,7 @@
 
 /* The options besides the keys. Names are matched exactly: an abbreviation is refused with a
  * suggestion, so that `--limit 10` cannot quietly set some key that starts with "limit". */
-enum meta { M_CONFIG, M_OUTPUT, M_PRINT, M_TEMPLATES, M_INIT_TEMPLATES, M_HELP, M_COUNT };
+enum meta { M_CONFIG, M_OUTPUT, M_PRINT, M_TEMPLATES, M_INIT_TEMPLATES, M_HELP, M_KEYS, M_COUNT };
 
 static const struct {
     const char *name;
@@ -20,11 +20,12 @@ static const struct {
     [M_TEMPLATES] = {"templates", true},
     [M_INIT_TEMPLATES] = {"init-templates", true},
     [M_HELP] = {"help", false},
+    [M_KEYS] = {"keys", false},
 };
 
 /* Meta option names for suggestions, in the keys' underscore form. */
 static const char *const META_KEYS[] = {"config",         "output", "print", "templates",
-                                        "init_templates", "help",   NULL};
+                                        "init_templates", "help",   "keys",  NULL};
 
 static int find_meta(const char *name, size_t len)
 {
@@ -74,6 +75,8 @@ static void set_meta(struct cli *cli, int m, const char *value)
         cli->print = true;
     else if (m == M_HELP)
         cli->help = true;
+    else if (m == M_KEYS)
+        cli->keys = true;
     else
         *slot[m] = value;
 }

@@ -16,7 +16,7 @@ struct cli_setting {
 /** What the command line asks for, apart from the settings themselves. */
 struct cli {
     const char *config, *output, *templates, *init_templates;
-    bool print, help;
+    bool print, help, keys;       /**< keys: list every key and its kind, for tools */
     struct cli_setting *settings; /**< in command line order */
     size_t n_settings;
 };

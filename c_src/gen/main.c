@@ -23,7 +23,9 @@ static int usage(void)
             "  --output DIR           write the unit files, companions and manifest\n"
             "  --print                print the service unit only\n"
             "  --templates DIR        templates to use instead of the installed ones\n"
-            "  --init-templates DIR   copy the installed templates to DIR\n\nKeys:\n");
+            "  --init-templates DIR   copy the installed templates to DIR\n"
+            "  --keys                 list every key and its kind (string, bool, number,\n"
+            "                         mode, list), one per line\n\nKeys:\n");
     gen_opts_help(&b);
     fputs(buf_str(&b), stdout);
     buf_free(&b);
@@ -95,9 +97,14 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     struct buf err = {0};
     int r = cli_parse(argc, argv, &cli, &err);
-    if (r == 0 && cli.help)
+    if (r == 0 && cli.help) {
         r = usage();
-    else if (r == 0)
+    } else if (r == 0 && cli.keys) {
+        struct buf k = {0};
+        gen_opts_kinds(&k);
+        fputs(buf_str(&k), stdout);
+        buf_free(&k);
+    } else if (r == 0)
         r = run(&cli, &err);
     if (r < 0)
         fprintf(stderr, "vigil-unit: %s\n", buf_str(&err));

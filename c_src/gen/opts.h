@@ -85,6 +85,10 @@ int gen_opts_read_config(struct gen_opts *o, const char *text, const char *name,
 /** Writes the `--help` text listing every key and its default. */
 void gen_opts_help(struct buf *out);
 
+/** Writes one `key<TAB>kind` line per key (kind: string, bool, number, mode, list), for tools
+ * that pass settings on, such as the mix task. */
+void gen_opts_kinds(struct buf *out);
+
 /** Number of keys in GEN_OPT_DEFS. */
 size_t gen_opt_count(void);
 

@@ -116,3 +116,12 @@ void gen_opts_help(struct buf *out)
     }
     gen_opts_free(&d);
 }
+
+void gen_opts_kinds(struct buf *out)
+{
+    static const char *const kinds[] = {
+        [OPT_STR] = "string", [OPT_BOOL] = "bool", [OPT_UINT] = "number",
+        [OPT_MODE] = "mode",  [OPT_LIST] = "list", [OPT_PORTS] = "list"};
+    for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++)
+        buf_printf(out, "%s\t%s\n", d->key, kinds[d->kind]);
+}
