@@ -139,4 +139,10 @@ if "$BIN" --templates "$T" --print --app-name foo --restart-method touch --dirs 
     fail "touch accepted without a runtime dir"
 fi
 grep -q 'restart_method: value "touch" needs runtime in dirs' "$tmp/err" || fail "touch error: $(cat "$tmp/err")"
+# --keys lists every key with its kind, for the mix task.
+"$BIN" --keys >"$tmp/keys"
+grep -qx "$(printf 'env_vars\tlist')" "$tmp/keys" || fail "--keys: env_vars"
+grep -qx "$(printf 'dynamic_user\tbool')" "$tmp/keys" || fail "--keys: dynamic_user"
+[ "$(wc -l <"$tmp/keys")" -eq "$(grep -c '^  --[a-z]' "$tmp/help" | awk '{print $1 - 6}')" ] ||
+    fail "--keys and --help list different keys"
 echo "cli_test: ok"

@@ -128,6 +128,14 @@ defmodule Mix.Tasks.Vigil.MigrateTest do
     refute Migrate.report_text(report) =~ "UMask=0077"
   end
 
+  test "the runtime dir is kept when it holds the runtime environment file" do
+    ms = [runtime_environment_service_script: "/bin/env.sh", runtime_directory_preserve: "no"]
+    {settings, report} = Migrate.migrate(ms, @project)
+    assert settings[:runtime_directory_preserve] == "yes"
+    {_, text} = List.keyfind(report.keys, :runtime_directory_preserve, 0)
+    assert text =~ "a stop would otherwise remove"
+  end
+
   test "env_lang and env_vars merge into one env_vars list" do
     {settings, _} = Migrate.migrate([env_lang: "en_US.utf8", env_vars: ["A=1"]], @project)
     assert settings[:env_vars] == ["LANG=en_US.utf8", "A=1"]

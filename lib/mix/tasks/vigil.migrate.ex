@@ -134,7 +134,24 @@ defmodule Mix.Tasks.Vigil.Migrate do
         {acc ++ add, if(text, do: lines ++ [{key, text}], else: lines)}
       end)
 
+    {settings, lines} = keep_environment_file(settings, lines)
     {merge_lists(settings), %{keys: lines, changes: changes(ms)}}
+  end
+
+  # With the runtime environment file in the runtime dir, the dir must survive a stop.
+  defp keep_environment_file(settings, lines) do
+    preserve = settings[:runtime_directory_preserve]
+
+    if settings[:runtime_environment_service_script] && preserve not in [nil, "yes"] do
+      text =
+        "#{inspect(preserve)} → \"yes\": the runtime environment file lives in the " <>
+          "runtime dir, which a stop would otherwise remove"
+
+      {Keyword.put(settings, :runtime_directory_preserve, "yes"),
+       List.keyreplace(lines, :runtime_directory_preserve, 0, {:runtime_directory_preserve, text})}
+    else
+      {settings, lines}
+    end
   end
 
   # Several mix_systemd keys can add to one vigil list (env_lang and env_vars to env_vars).
