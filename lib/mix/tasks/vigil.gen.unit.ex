@@ -26,6 +26,9 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
   `-@{configuration_dir}/environment`, `{"RELEASE_TMP=", :runtime_dir}` becomes
   `RELEASE_TMP=@{runtime_dir}`. A key set to `nil` is left unset.
 
+  Coming from mix_systemd: `mix vigil.migrate` prints the `config/vigil_unit.exs` that
+  matches the project's `config :mix_systemd`, and what changes.
+
   The app name, version and release name default from the mix project (`default_release` in
   an umbrella). Any argument given to the task is passed on to `vigil-unit` and wins over the
   configuration; a list key given there replaces the configured list.
