@@ -7,8 +7,8 @@ GEN_TEST := $(TOP)/test/gen
 # UTF-8 by systemd's rules is shared with the notification core.
 GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
-GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c config.c sdver.c model.c names.c \
-	exec_env.c hardening.c sections.c render.c cli.c) \
+GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c opts_help.c config.c sdver.c model.c names.c \
+	exec_env.c hardening.c sections.c overrides.c render.c cli.c) \
 	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c
 # Helpers only the tests use (reading escaped values back); not part of the binary.

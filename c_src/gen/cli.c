@@ -1,103 +1,134 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io.h"
 
-enum {
-    OPT_CONFIG = 1,
-    OPT_OUTPUT,
-    OPT_PRINT,
-    OPT_TEMPLATES,
-    OPT_INIT_TEMPLATES,
-    OPT_HELP,
-    OPT_KEY_BASE = 256, /* OPT_KEY_BASE + i is GEN_OPT_DEFS[i] */
+/* The options besides the keys. Names are matched exactly: an abbreviation is refused with a
+ * suggestion, so that `--limit 10` cannot quietly set some key that starts with "limit". */
+enum meta { M_CONFIG, M_OUTPUT, M_PRINT, M_TEMPLATES, M_INIT_TEMPLATES, M_HELP, M_KEYS, M_COUNT };
+
+static const struct {
+    const char *name;
+    bool value;
+} META[M_COUNT] = {
+    [M_CONFIG] = {"config", true},
+    [M_OUTPUT] = {"output", true},
+    [M_PRINT] = {"print", false},
+    [M_TEMPLATES] = {"templates", true},
+    [M_INIT_TEMPLATES] = {"init-templates", true},
+    [M_HELP] = {"help", false},
+    [M_KEYS] = {"keys", false},
 };
 
-static const struct option META[] = {
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"output", required_argument, NULL, OPT_OUTPUT},
-    {"print", no_argument, NULL, OPT_PRINT},
-    {"templates", required_argument, NULL, OPT_TEMPLATES},
-    {"init-templates", required_argument, NULL, OPT_INIT_TEMPLATES},
-    {"help", no_argument, NULL, OPT_HELP},
-};
+/* Meta option names for suggestions, in the keys' underscore form. */
+static const char *const META_KEYS[] = {"config",         "output", "print", "templates",
+                                        "init_templates", "help",   "keys",  NULL};
 
-#define N_META (sizeof(META) / sizeof(*META))
-
-/* The long option table: the meta options, then one per key with `-` for `_`. */
-static struct option *build_long_options(struct strlist *names)
+static int find_meta(const char *name, size_t len)
 {
-    size_t nkeys = gen_opt_count();
-    struct option *lo = xcalloc(N_META + nkeys + 1, sizeof(*lo));
-    memcpy(lo, META, sizeof(META));
-    for (size_t i = 0; i < nkeys; i++) {
-        char *name = xstrdup(GEN_OPT_DEFS[i].key);
-        for (char *p = name; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        strlist_push(names, name);
-        free(name);
-        lo[N_META + i] = (struct option){
-            names->v[i], GEN_OPT_DEFS[i].kind == OPT_BOOL ? optional_argument : required_argument,
-            NULL, OPT_KEY_BASE + (int)i};
-    }
-    return lo;
+    for (int i = 0; i < M_COUNT; i++)
+        if (strlen(META[i].name) == len && strncmp(META[i].name, name, len) == 0)
+            return i;
+    return -1;
 }
 
-static int handle(int c, struct cli *cli)
+/* A key on the command line is written with `-` for `_`, exactly. */
+static const struct opt_def *find_key(const char *name, size_t len)
 {
-    switch (c) {
-    case OPT_CONFIG:
-        cli->config = optarg;
-        return 0;
-    case OPT_OUTPUT:
-        cli->output = optarg;
-        return 0;
-    case OPT_PRINT:
-        cli->print = true;
-        return 0;
-    case OPT_TEMPLATES:
-        cli->templates = optarg;
-        return 0;
-    case OPT_INIT_TEMPLATES:
-        cli->init_templates = optarg;
-        return 0;
-    case OPT_HELP:
-        cli->help = true;
-        return 0;
-    default:
-        if (c < OPT_KEY_BASE)
-            return -EINVAL;
-        cli->settings = xrealloc(cli->settings, (cli->n_settings + 1) * sizeof(*cli->settings));
-        cli->settings[cli->n_settings++] =
-            (struct cli_setting){&GEN_OPT_DEFS[c - OPT_KEY_BASE], optarg ? optarg : "yes"};
-        return 0;
+    for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++) {
+        size_t i = 0;
+        while (i < len && d->key[i] &&
+               (name[i] == d->key[i] || (name[i] == '-' && d->key[i] == '_')))
+            i++;
+        if (i == len && d->key[i] == '\0')
+            return d;
     }
+    return NULL;
+}
+
+static int unknown(const char *arg, size_t len, struct buf *err)
+{
+    char *name = xstrndup(arg + 2, len);
+    const char *near = gen_opt_nearest(name, META_KEYS);
+    buf_printf(err, "unknown option \"--%s\"", name);
+    if (near == NULL)
+        buf_add(err, " (see --help)");
+    else
+        buf_add(err, ", did you mean --");
+    for (const char *p = near; p != NULL && *p; p++)
+        buf_addc(err, (char)(*p == '_' ? '-' : *p));
+    buf_add(err, near != NULL ? "?" : "");
+    free(name);
+    return -EINVAL;
+}
+
+static void set_meta(struct cli *cli, int m, const char *value)
+{
+    const char **slot[M_COUNT] = {[M_CONFIG] = &cli->config,
+                                  [M_OUTPUT] = &cli->output,
+                                  [M_TEMPLATES] = &cli->templates,
+                                  [M_INIT_TEMPLATES] = &cli->init_templates};
+    if (m == M_PRINT)
+        cli->print = true;
+    else if (m == M_HELP)
+        cli->help = true;
+    else if (m == M_KEYS)
+        cli->keys = true;
+    else
+        *slot[m] = value;
+}
+
+static void push_setting(struct cli *cli, const struct opt_def *def, const char *value)
+{
+    cli->settings = xrealloc(cli->settings, (cli->n_settings + 1) * sizeof(*cli->settings));
+    cli->settings[cli->n_settings++] = (struct cli_setting){def, value};
+}
+
+/* One `--name[=value]` at argv[*i]; a value not given with `=` is the next argument, except
+ * for booleans, which mean yes alone. */
+static int parse_one(int argc, char **argv, int *i, struct cli *cli, struct buf *err)
+{
+    const char *arg = argv[*i], *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+    int m = find_meta(arg + 2, len);
+    const struct opt_def *def = m < 0 ? find_key(arg + 2, len) : NULL;
+    if (m < 0 && def == NULL)
+        return unknown(arg, len, err);
+    bool takes = m >= 0 ? META[m].value : def->kind != OPT_BOOL;
+    const char *value = eq ? eq + 1 : NULL;
+    if (value == NULL && takes) {
+        if (*i + 1 >= argc) {
+            buf_printf(err, "option \"%s\" needs a value (see --help)", arg);
+            return -EINVAL;
+        }
+        value = argv[++*i];
+    }
+    if (m >= 0 && !takes && value != NULL) {
+        buf_printf(err, "option \"--%s\" takes no value", META[m].name);
+        return -EINVAL;
+    }
+    if (m >= 0)
+        set_meta(cli, m, value);
+    else
+        push_setting(cli, def, value ? value : "yes");
+    return 0;
 }
 
 int cli_parse(int argc, char **argv, struct cli *ret, struct buf *err)
 {
-    struct strlist names = {0};
-    struct option *lo = build_long_options(&names);
-    int r = 0, c;
-    optind = 1;
-    opterr = 0;
-    while (r == 0 && (c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        r = handle(c, ret);
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0' || argv[i][2] == '=') {
+            buf_printf(err, "unexpected argument \"%s\"", argv[i]);
+            return -EINVAL;
+        }
+        int r = parse_one(argc, argv, &i, ret, err);
         if (r < 0)
-            buf_printf(err, "unknown or incomplete option \"%s\" (see --help)", argv[optind - 1]);
+            return r;
     }
-    if (r == 0 && optind < argc) {
-        buf_printf(err, "unexpected argument \"%s\"", argv[optind]);
-        r = -EINVAL;
-    }
-    free(lo);
-    strlist_free(&names);
-    return r;
+    return 0;
 }
 
 int cli_apply(const struct cli *cli, struct gen_opts *o, struct buf *err)

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-/** One setting given on the command line: the key getopt matched and its value (in argv). */
+/** One setting given on the command line: its key and its value (in argv). */
 struct cli_setting {
     const struct opt_def *def;
     const char *value;
@@ -16,12 +16,13 @@ struct cli_setting {
 /** What the command line asks for, apart from the settings themselves. */
 struct cli {
     const char *config, *output, *templates, *init_templates;
-    bool print, help;
+    bool print, help, keys;       /**< keys: list every key and its kind, for tools */
     struct cli_setting *settings; /**< in command line order */
     size_t n_settings;
 };
 
-/** Parses argv with getopt_long. Returns 0, or -EINVAL with the problem in `err`. */
+/** Parses argv: `--name value` or `--name=value`, names exact (an abbreviation is refused with
+ * a suggestion), booleans alone mean yes. Returns 0, or -EINVAL with the problem in `err`. */
 int cli_parse(int argc, char **argv, struct cli *ret, struct buf *err);
 
 /** Applies config file (if any) then command line settings to `o`; the command line wins. */

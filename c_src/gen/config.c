@@ -64,7 +64,10 @@ static int config_line(struct gen_opts *o, char *line, const char *where, struct
     char *key = trim(s), *value = trim(eq + 1);
     const struct opt_def *def = gen_opt_find(key);
     if (def == NULL) {
+        const char *near = gen_opt_nearest(key, NULL);
         buf_printf(err, "%s: unknown key \"%s\"", where, key);
+        if (near != NULL)
+            buf_printf(err, ", did you mean %s?", near);
         return -EINVAL;
     }
     if (check_config_quoting(value) < 0) {

@@ -110,9 +110,21 @@ static void shell_quote(struct buf *b, const char *s)
 int build_exec_start(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    if (strncmp(o->start_command, "daemon", 6) == 0 || !app_name_valid(o->start_command))
-        return fail(c, "start_command", o->start_command,
+    bool relx = strcmp(o->release_tool, "relx") == 0;
+    const char *start = o->start_command ? o->start_command : relx ? "foreground" : "start";
+    if (strncmp(start, "daemon", 6) == 0 || !app_name_valid(start))
+        return fail(c, "start_command", start,
                     "is not a foreground command (daemon forks away from Type=notify)");
+    if (relx && strcmp(start, "start") == 0)
+        return fail(c, "start_command", start,
+                    "is relx's deprecated daemon mode, which forks away from Type=notify; use "
+                    "foreground");
+    if (relx)
+        note(c, "release_tool",
+             "relx: -sname/-name and -setcookie in the release's vm.args turn distribution on "
+             "whatever distribution says; RELEASE_DISTRIBUTION and RELEASE_TMP only reach mix "
+             "releases",
+             false);
     struct strlist front = {0};
     if (o->cookie_file[0] != '\0' && knows(c, "LoadCredential", NULL))
         cookie_wrapper(&front);
@@ -121,7 +133,7 @@ int build_exec_start(struct ctx *c)
     if (o->exec_start_wrap[0] != '\0')
         buf_printf(&raw, "%s ", o->exec_start_wrap);
     shell_quote(&raw, buf_str(&script));
-    buf_printf(&raw, " %s", o->start_command);
+    buf_printf(&raw, " %s", start);
     const struct command cmd = {UF_SERVICE, "ExecStart", "exec_start_wrap", o->exec_start_wrap,
                                 "start script in the foreground; it execs into the BEAM"};
     int r = add_command(c, &cmd, buf_str(&raw), &front);
@@ -202,6 +214,34 @@ static int refuse_env_text(struct ctx *c, const char *raw, const char *problem)
     return r;
 }
 
+/* Environment= values are world-readable (systemctl show): a name that looks like a secret's
+ * gets a warning pointing to credentials. KEY counts as a word of the name, the others
+ * anywhere in it. */
+static void warn_secret(struct ctx *c, const char *name, const char *value)
+{
+    static const char *const anywhere[] = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "COOKIE"};
+    char up[256];
+    size_t n = 0;
+    for (; n < sizeof(up) - 1 && name[n]; n++)
+        up[n] = (char)(name[n] >= 'a' && name[n] <= 'z' ? name[n] - 32 : name[n]);
+    up[n] = '\0';
+    bool secret = false;
+    for (size_t i = 0; i < ARRAY_SIZE(anywhere); i++)
+        secret |= strstr(up, anywhere[i]) != NULL;
+    for (const char *k = strstr(up, "KEY"); k != NULL && !secret; k = strstr(k + 1, "KEY"))
+        secret = (k == up || k[-1] == '_') && (k[3] == '\0' || k[3] == '_');
+    if (!secret || value[0] == '\0')
+        return;
+    struct buf w = {0};
+    buf_printf(&w,
+               "%s looks like a secret, and Environment= values are readable by every user "
+               "(systemctl show): give it as credentials = %s=/path/to/file and read "
+               "$CREDENTIALS_DIRECTORY/%s",
+               name, name, name);
+    note(c, "env_vars", buf_str(&w), true);
+    buf_free(&w);
+}
+
 /* One env_vars entry, NAME=value, where value may hold @{key} references. */
 static int user_env_one(struct ctx *c, const char *raw)
 {
@@ -218,8 +258,10 @@ static int user_env_one(struct ctx *c, const char *raw)
     buf_add(&v, "");
     if (r == 0)
         r = expand_refs(c, "env_vars", eq + 1, false, &v);
-    if (r == 0)
+    if (r == 0) {
+        warn_secret(c, name, eq + 1);
         set_env(c, name, buf_str(&v), "env_vars");
+    }
     buf_free(&v);
     free(name);
     return r;
@@ -248,20 +290,55 @@ static void erl_flags(struct ctx *c)
     buf_free(&f);
 }
 
-/* EnvironmentFile= is not unquoted: the path goes in raw, with specifiers escaped. */
+/* EnvironmentFile= is not unquoted: the path goes in raw, with specifiers escaped and @{key}
+ * references expanded. */
 static int build_env_files(struct ctx *c)
 {
     const struct strlist *l = &c->o->env_files;
     for (size_t i = 0; i < l->n; i++) {
-        const char *raw = l->v[i], *path = raw + (raw[0] == '-');
-        const char *problem = path_problem(path);
-        if (problem != NULL)
-            return fail(c, "env_files", raw, problem);
         struct buf v = {0};
-        buf_add(&v, "");
-        spec_escape(&v, raw, false);
-        add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&v), "env_files");
+        int r = path_value(c, "env_files", l->v[i], true, false, &v);
+        if (r == 0)
+            add(c, UF_SERVICE, SEC_SERVICE, "EnvironmentFile", buf_str(&v), "env_files");
         buf_free(&v);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static bool credential_name_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > 255 || (n <= 2 && s[0] == '.' && s[n - 1] == '.'))
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") >= n;
+}
+
+/* credentials: NAME=PATH, each a LoadCredential=; the cookie_file one is erlang-cookie. */
+static int build_credentials(struct ctx *c)
+{
+    const struct strlist *l = &c->o->credentials;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *raw = l->v[i], *eq = strchr(raw, '=');
+        size_t len = eq ? (size_t)(eq - raw) : 0;
+        if (eq == NULL || !credential_name_valid(raw, len))
+            return fail(c, "credentials", raw, "is not NAME=PATH with NAME of [A-Za-z0-9_.-]");
+        bool cookie =
+            c->o->cookie_file[0] != '\0' && len == 13 && strncmp(raw, "erlang-cookie", 13) == 0;
+        for (size_t j = 0; j < i && !cookie; j++)
+            cookie = strncmp(l->v[j], raw, len + 1) == 0;
+        if (cookie)
+            return fail(c, "credentials", raw, "repeats a credential name");
+        struct buf v = {0};
+        buf_addn(&v, raw, len + 1);
+        v.data[len] = ':';
+        int r = path_value(c, "credentials", eq + 1, false, false, &v);
+        if (r == 0)
+            add(c, UF_SERVICE, SEC_SERVICE, "LoadCredential", buf_str(&v),
+                "credentials; the release reads $CREDENTIALS_DIRECTORY/NAME");
+        buf_free(&v);
+        if (r < 0)
+            return r;
     }
     return 0;
 }
@@ -283,12 +360,15 @@ int build_env(struct ctx *c)
         buf_free(&v);
     } else
         set_env_literal(c, "ERL_CRASH_DUMP_SECONDS", "0", "crash_dump = off");
-    if (strcmp(o->restart_method, "touch") == 0) {
+    if (strcmp(o->restart_method, "touch") == 0 && strlist_contains(&o->dirs, "runtime")) {
         struct buf v = {0};
-        buf_printf(&v, "%s/flags/restart.flag", c->n.deploy);
-        set_env_literal(c, "RESTART_FLAG", buf_str(&v), "restart_method = touch");
+        restart_flag(c, &v);
+        set_env(c, "RESTART_FLAG", buf_str(&v),
+                "restart_method = touch: the service touches it to be restarted");
         buf_free(&v);
     }
     int r = user_env(c);
-    return r == 0 ? build_env_files(c) : r;
+    if (r == 0)
+        r = build_env_files(c);
+    return r == 0 ? build_credentials(c) : r;
 }

@@ -191,30 +191,33 @@ int build_network(struct ctx *c)
     if (c->o->cookie_file[0] != '\0') {
         struct buf v = {0};
         buf_add(&v, "erlang-cookie:");
-        spec_escape(&v, c->o->cookie_file, false);
-        add(c, UF_SERVICE, SEC_SERVICE, "LoadCredential", buf_str(&v),
-            "cookie_file; read into RELEASE_COOKIE by the ExecStart= wrapper");
+        int r = path_value(c, "cookie_file", c->o->cookie_file, false, false, &v);
+        if (r == 0)
+            add(c, UF_SERVICE, SEC_SERVICE, "LoadCredential", buf_str(&v),
+                "cookie_file; read into RELEASE_COOKIE by the ExecStart= wrapper");
         buf_free(&v);
+        if (r < 0)
+            return r;
     }
     return build_ip_allow(c);
 }
 
-/* A list of paths for a quoted-list setting; `-` marks a path that may be missing. */
+/* A list of paths for a quoted-list setting; `-` marks a path that may be missing, @{key}
+ * references are expanded. */
 static int add_path_list(struct ctx *c, const char *key, const char *directive,
                          const struct strlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        const char *raw = l->v[i], *path = raw + (raw[0] == '-');
-        const char *problem = path_problem(path);
-        if (problem != NULL)
-            return fail(c, key, raw, problem);
         struct buf v = {0}, q = {0};
-        buf_add(&v, raw[0] == '-' ? "-" : "");
-        spec_escape(&v, path, false);
-        quote_word(&q, buf_str(&v), false);
-        add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&q), key);
+        int r = path_value(c, key, l->v[i], true, false, &v);
+        if (r == 0) {
+            quote_word(&q, buf_str(&v), false);
+            add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&q), key);
+        }
         buf_free(&v);
         buf_free(&q);
+        if (r < 0)
+            return r;
     }
     return 0;
 }

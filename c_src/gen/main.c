@@ -15,13 +15,17 @@
 static int usage(void)
 {
     struct buf b = {0};
-    buf_add(&b, "Usage: vigil-unit [--config FILE] [--KEY VALUE]... (--output DIR | --print)\n"
-                "       vigil-unit --init-templates DIR\n\n"
-                "  --config FILE          key = value lines; the command line wins\n"
-                "  --output DIR           write the unit files, companions and manifest\n"
-                "  --print                print the service unit only\n"
-                "  --templates DIR        templates to use instead of the installed ones\n"
-                "  --init-templates DIR   copy the installed templates to DIR\n\nKeys:\n");
+    buf_add(&b,
+            "Usage: vigil-unit [--config FILE] [--KEY VALUE]... (--output DIR | --print)\n"
+            "       vigil-unit --init-templates DIR\n\n"
+            "  --config FILE          key = value lines; a key on the command line wins (a list\n"
+            "                         key given there replaces the file's list)\n"
+            "  --output DIR           write the unit files, companions and manifest\n"
+            "  --print                print the service unit only\n"
+            "  --templates DIR        templates to use instead of the installed ones\n"
+            "  --init-templates DIR   copy the installed templates to DIR\n"
+            "  --keys                 list every key and its kind (string, bool, number,\n"
+            "                         mode, list), one per line\n\nKeys:\n");
     gen_opts_help(&b);
     fputs(buf_str(&b), stdout);
     buf_free(&b);
@@ -39,6 +43,9 @@ static void default_templates(char *out, size_t size)
 
 static void report_dropped(const struct unit_model *m)
 {
+    for (size_t i = 0; i < m->n_notes; i++)
+        if (m->notes[i].warn)
+            fprintf(stderr, "vigil-unit: warning: %s: %s\n", m->notes[i].key, m->notes[i].text);
     for (size_t i = 0; i < m->n; i++)
         if (m->d[i].status == DS_DROPPED && m->d[i].too_new)
             fprintf(stderr, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,
@@ -90,9 +97,14 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     struct buf err = {0};
     int r = cli_parse(argc, argv, &cli, &err);
-    if (r == 0 && cli.help)
+    if (r == 0 && cli.help) {
         r = usage();
-    else if (r == 0)
+    } else if (r == 0 && cli.keys) {
+        struct buf k = {0};
+        gen_opts_kinds(&k);
+        fputs(buf_str(&k), stdout);
+        buf_free(&k);
+    } else if (r == 0)
         r = run(&cli, &err);
     if (r < 0)
         fprintf(stderr, "vigil-unit: %s\n", buf_str(&err));

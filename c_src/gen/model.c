@@ -26,6 +26,13 @@ void note_unused(struct ctx *c, const char *key, bool unused, const char *reason
     m->unused[m->n_unused++] = (struct unused_key){key, xstrdup(reason)};
 }
 
+void note(struct ctx *c, const char *key, const char *text, bool warn)
+{
+    struct unit_model *m = c->m;
+    m->notes = xrealloc(m->notes, (m->n_notes + 1) * sizeof(*m->notes));
+    m->notes[m->n_notes++] = (struct note){key, xstrdup(text), warn};
+}
+
 bool knows(const struct ctx *c, const char *key, const char *value)
 {
     return directive_since(key, value) <= c->m->systemd_version;
@@ -106,6 +113,16 @@ void addf(struct ctx *c, enum unit_section s, const char *key, const char *reaso
     buf_free(&b);
 }
 
+/* A file mode for unit file `f`. */
+void addf_to(struct ctx *c, enum unit_file f, const char *key, const char *reason,
+             unsigned long mode)
+{
+    struct buf b = {0};
+    buf_printf(&b, "%04lo", mode);
+    add(c, f, SEC_SERVICE, key, buf_str(&b), reason);
+    buf_free(&b);
+}
+
 void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
              const char *reason)
 {
@@ -153,8 +170,6 @@ static int check_combinations(struct ctx *c)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
         return fail(c, "reload", o->reload, "needs service_type = notify to report the reload");
-    if (o->cookie_file[0] != '\0' && path_problem(o->cookie_file) != NULL)
-        return fail(c, "cookie_file", o->cookie_file, path_problem(o->cookie_file));
     return 0;
 }
 
@@ -181,6 +196,7 @@ static int (*const STEPS[])(struct ctx *c) = {
     build_restart_units,
     build_runtime_env_unit,
     build_companion_files,
+    apply_user_changes,
 };
 
 static void finish(struct ctx *c)
@@ -190,7 +206,8 @@ static void finish(struct ctx *c)
     m->app_name = xstrdup(c->n.app);
     m->version = xstrdup(c->o->version);
     m->hardening = xstrdup(c->o->hardening);
-    m->exposure_tenths = exposure_tenths(c);
+    m->mix_layout = c->mix_layout;
+    m->exposure_tenths = c->exposure_unknown ? -1 : exposure_tenths(c);
 }
 
 int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf *err)
@@ -220,6 +237,11 @@ void unit_model_free(struct unit_model *m)
     for (size_t i = 0; i < m->n_unused; i++)
         free(m->unused[i].reason);
     free(m->unused);
+    for (size_t i = 0; i < m->n_notes; i++)
+        free(m->notes[i].text);
+    free(m->notes);
+    for (size_t i = 0; i < m->n_user_keys; i++)
+        free(m->user_keys[i]);
     free(m->service);
     free(m->app_name);
     free(m->version);

@@ -7,6 +7,9 @@
 #include "buf.h"
 #include "opts.h"
 
+/** Most override and drop values together. */
+#define GEN_MAX_USER_KEYS 64
+
 /** The unit files the generator can write. */
 enum unit_file { UF_SERVICE, UF_RESTART_PATH, UF_RESTART_SERVICE, UF_RUNTIME_ENV, UF_COUNT };
 
@@ -35,6 +38,13 @@ struct unused_key {
     char *reason;
 };
 
+/** Something about the result worth knowing; a warning is also printed when generating. */
+struct note {
+    const char *key;
+    char *text;
+    bool warn;
+};
+
 /** Everything the writer needs. */
 struct unit_model {
     char *service;   /**< service name, without .service */
@@ -42,6 +52,7 @@ struct unit_model {
     char *version;   /**< release version, may be empty */
     char *hardening; /**< profile name */
     unsigned systemd_version;
+    bool mix_layout; /**< files in lib/systemd/system/ and lib/, as mix_systemd writes them */
     bool has_file[UF_COUNT];
     struct directive *d;
     size_t n;
@@ -50,6 +61,10 @@ struct unit_model {
     int exposure_tenths;       /**< expected `systemd-analyze security` score times ten */
     struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
     size_t n_unused;
+    struct note *notes; /**< for the manifest; warnings also go to stderr */
+    size_t n_notes;
+    char *user_keys[GEN_MAX_USER_KEYS]; /**< directive names only an override brought */
+    size_t n_user_keys;
 };
 
 /** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one

@@ -4,6 +4,7 @@
  *   exec_env.c   ExecStart=/ExecStartPre= command lines and Environment=
  *   hardening.c  hardening profiles, sandbox paths, network, socket binding, exposure
  *   sections.c   [Unit] and [Service] basics, companion units and files
+ *   overrides.c  the user's override and drop values, applied last
  *   sdver.c      what each systemd version knows
  * Not for the renderer or the CLI, which see only model.h. */
 #ifndef VIGIL_GEN_MODEL_INTERNAL_H
@@ -33,7 +34,10 @@ struct ctx {
     /* Resolved before anything is built (resolve_network), read by the builders. */
     unsigned long ports[GEN_MAX_PORTS];
     size_t nports;
-    bool bind_caps; /**< a listen port below 1024 */
+    bool bind_caps;   /**< a listen port below 1024 */
+    bool env_service; /**< the runtime environment service: asked for, or implied by its script */
+    bool mix_layout;  /**< layout = mix_systemd */
+    bool exposure_unknown; /**< an override or drop changed an assessed directive */
 };
 
 /* model.c */
@@ -45,9 +49,13 @@ void drop(struct ctx *c, enum unit_file f, enum unit_section s, const char *key,
           const char *reason);
 void addf(struct ctx *c, enum unit_section s, const char *key, const char *reason, bool octal,
           unsigned long v);
+void addf_to(struct ctx *c, enum unit_file f, const char *key, const char *reason,
+             unsigned long mode);
 void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *value,
              const char *reason);
 void note_unused(struct ctx *c, const char *key, bool unused, const char *reason);
+/** A note for the manifest; `warn` also prints it when generating. */
+void note(struct ctx *c, const char *key, const char *text, bool warn);
 bool knows(const struct ctx *c, const char *key, const char *value);
 bool has_feature(const struct ctx *c, enum sd_feature f);
 /** "`what` needs systemd N" with N the first version knowing `key`(=`value`); caller frees. */
@@ -58,6 +66,8 @@ bool app_name_valid(const char *s);
 int resolve_names(struct ctx *c);
 int resolve_paths(struct ctx *c);
 int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, struct buf *out);
+int path_value(struct ctx *c, const char *key, const char *raw, bool dash, bool dollar,
+               struct buf *out);
 void dir_path(const struct ctx *c, const char *kind, struct buf *out);
 int build_dirs(struct ctx *c);
 int build_dir_env(struct ctx *c);
@@ -81,7 +91,11 @@ int start_limit(struct ctx *c);
 int build_process(struct ctx *c);
 int build_identity(struct ctx *c);
 int build_companion_files(struct ctx *c);
+void restart_flag(const struct ctx *c, struct buf *out);
 int build_restart_units(struct ctx *c);
 int build_runtime_env_unit(struct ctx *c);
+
+/* overrides.c */
+int apply_user_changes(struct ctx *c);
 
 #endif

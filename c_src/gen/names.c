@@ -54,13 +54,18 @@ static int check_paths(struct ctx *c)
     const char *paths[][2] = {{"base_dir", c->o->base_dir},
                               {"deploy_dir", c->n.deploy},
                               {"current_dir", c->n.current},
-                              {"working_dir", c->n.working},
-                              {"runtime_environment_service_script", c->n.env_script}};
+                              {"working_dir", c->n.working}};
     for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
         const char *problem = path_problem(paths[i][1]);
         if (problem != NULL)
             return fail(c, paths[i][0], paths[i][1], problem);
     }
+    struct buf script = {0};
+    int r =
+        path_value(c, "runtime_environment_service_script", c->n.env_script, false, true, &script);
+    buf_free(&script);
+    if (r < 0)
+        return r;
     const char *texts[][2] = {
         {"description", c->n.desc}, {"syslog_identifier", c->n.syslog}, {"version", c->o->version}};
     for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
@@ -124,6 +129,10 @@ int resolve_paths(struct ctx *c)
     n->working = derive(c, o->working_dir, n->current);
     n->env_script = derive_join(c, o->runtime_environment_service_script, n->current,
                                 "bin/runtime-environment");
+    c->env_service =
+        o->runtime_environment_service || (gen_opt_given(o, "runtime_environment_service_script") &&
+                                           !gen_opt_given(o, "runtime_environment_service"));
+    c->mix_layout = strcmp(o->layout, "mix_systemd") == 0;
     struct buf d = {0};
     buf_printf(&d, "%s release", n->app);
     n->desc = derive(c, o->description, buf_str(&d));
@@ -190,12 +199,25 @@ void dir_path(const struct ctx *c, const char *kind, struct buf *out)
     dir_value(c, dir_kind(kind, strlen(kind)), out);
 }
 
-/* Appends the value of reference `@{key}` (key of `len` bytes) already escaped for layer 1. */
-static int expand_ref(struct ctx *c, const char *key, size_t len, bool dollar, struct buf *out)
+/* How a reference is written: escaped for layer 1 (with `$` for command lines), or plain,
+ * with dirs as their legacy path, for checking what the value will be. */
+enum ref_mode { REF_UNIT, REF_COMMAND, REF_PLAIN };
+
+static void ref_text(struct buf *out, const char *s, enum ref_mode mode)
+{
+    if (mode == REF_PLAIN)
+        buf_add(out, s);
+    else
+        spec_escape(out, s, mode == REF_COMMAND);
+}
+
+/* Appends the value of reference `@{key}` (key of `len` bytes) in `mode`. */
+static int expand_ref(struct ctx *c, const char *key, size_t len, enum ref_mode mode,
+                      struct buf *out)
 {
     const char *lit = name_ref(c, key, len);
     if (lit != NULL) {
-        spec_escape(out, lit, dollar);
+        ref_text(out, lit, mode);
         return 0;
     }
     const struct dir_kind *k =
@@ -204,12 +226,18 @@ static int expand_ref(struct ctx *c, const char *key, size_t len, bool dollar, s
         return -ENOENT;
     if (!strlist_contains(&c->o->dirs, k->name))
         return -ENXIO;
-    dir_value(c, k, out);
+    if (mode != REF_PLAIN)
+        dir_value(c, k, out);
+    else if (strcmp(k->name, "tmp") == 0)
+        buf_add(out, k->legacy);
+    else
+        buf_printf(out, "%s/%s", k->legacy, c->n.svc);
     return 0;
 }
 
-/* Expands `@{key}` references in `s` (`@@{` is a literal `@{`) and escapes the rest. */
-int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, struct buf *out)
+/* Expands `s`; a refusal shows `shown`, the value as the user wrote it. */
+static int expand_mode(struct ctx *c, const char *key, const char *shown, const char *s,
+                       enum ref_mode mode, struct buf *out)
 {
     for (const char *p = s; *p;) {
         if (p[0] == '@' && p[1] == '@' && p[2] == '{') {
@@ -217,18 +245,43 @@ int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, stru
             p += 3;
         } else if (p[0] == '@' && p[1] == '{') {
             const char *end = strchr(p, '}');
-            int r = end ? expand_ref(c, p + 2, (size_t)(end - p - 2), dollar, out) : -ENOENT;
+            int r = end ? expand_ref(c, p + 2, (size_t)(end - p - 2), mode, out) : -ENOENT;
             if (r < 0)
-                return fail(c, key, s,
+                return fail(c, key, shown,
                             r == -ENXIO ? "refers to a dir not listed in dirs"
                                         : "has an unknown @{...} reference");
             p = end + 1;
         } else {
             char one[2] = {*p++, '\0'};
-            spec_escape(out, one, dollar);
+            ref_text(out, one, mode);
         }
     }
     return 0;
+}
+
+/* Expands `@{key}` references in `s` (`@@{` is a literal `@{`) and escapes the rest. */
+int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, struct buf *out)
+{
+    return expand_mode(c, key, s, s, dollar ? REF_COMMAND : REF_UNIT, out);
+}
+
+/* A path-valued setting: `@{key}` references expanded, then checked as an absolute path; an
+ * optional `-` in front (when `dash`) is kept. The value goes to `out` escaped for layer 1. */
+int path_value(struct ctx *c, const char *key, const char *raw, bool dash, bool dollar,
+               struct buf *out)
+{
+    bool minus = dash && raw[0] == '-';
+    struct buf plain = {0};
+    buf_add(&plain, "");
+    int r = expand_mode(c, key, raw, raw + minus, REF_PLAIN, &plain);
+    const char *problem = r == 0 ? path_problem(buf_str(&plain)) : NULL;
+    if (problem != NULL)
+        r = fail(c, key, raw, problem);
+    buf_free(&plain);
+    if (r < 0)
+        return r;
+    buf_add(out, minus ? "-" : "");
+    return expand_mode(c, key, raw, raw + minus, dollar ? REF_COMMAND : REF_UNIT, out);
 }
 
 /* One listed dir: the directive and its mode, or a tmpfiles.d line for older targets. */
@@ -266,7 +319,20 @@ int build_dirs(struct ctx *c)
     }
     note_unused(c, "runtime_directory_preserve", !strlist_contains(&o->dirs, "runtime"),
                 "runtime is not in dirs");
-    if (strlist_contains(&o->dirs, "runtime"))
+    if (!strlist_contains(&o->dirs, "runtime"))
+        return 0;
+    /* The environment file in the runtime dir must outlive a stop of the service: the oneshot
+     * unit that wrote it stays active and does not write it again. */
+    bool shared = c->env_service && c->mix_layout;
+    if (shared && gen_opt_given(o, "runtime_directory_preserve") &&
+        strcmp(o->runtime_directory_preserve, "yes") != 0)
+        return fail(c, "runtime_directory_preserve", o->runtime_directory_preserve,
+                    "would remove the runtime environment file, which layout = mix_systemd "
+                    "keeps in the runtime dir, when the service stops");
+    if (shared)
+        add(c, UF_SERVICE, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes",
+            "the runtime environment file lives in the runtime dir (layout = mix_systemd)");
+    else
         add(c, UF_SERVICE, SEC_SERVICE, "RuntimeDirectoryPreserve", o->runtime_directory_preserve,
             "runtime_directory_preserve");
     return 0;

@@ -14,13 +14,14 @@ static const struct gen_opts DEFAULTS = {
     .version = "",
     .deploy_user = "root",
     .base_dir = "/srv",
-    .start_command = "start",
+    .release_tool = "mix",
     .service_type = "notify",
     .hardening = "strict",
     .restart = "on-failure",
     .restart_method = "systemctl",
     .reload = "none",
     .crash_dump = "off",
+    .layout = "flat",
     .distribution = "none",
     .cookie_file = "",
     .umask = "0077",
@@ -46,6 +47,8 @@ static const struct gen_opts DEFAULTS = {
 static const char *const DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
 
 /* Allowed values of the keys that take one of a set. */
+static const char *const LAYOUTS[] = {"flat", "mix_systemd", NULL};
+static const char *const TOOLS[] = {"mix", "relx", NULL};
 static const char *const TYPES[] = {"notify", "exec", NULL};
 static const char *const PROFILES[] = {"strict", "standard", "off", NULL};
 static const char *const RESTARTS[] = {"no",          "on-success", "on-failure", "on-abnormal",
@@ -77,7 +80,15 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"deploy_dir", OPT_STR, O(deploy_dir), "deploy dir (default: base_dir/ext_name)", NULL},
     {"current_dir", OPT_STR, O(current_dir), "release dir (default: deploy_dir/current)", NULL},
     {"working_dir", OPT_STR, O(working_dir), "WorkingDirectory= (default: current_dir)", NULL},
-    {"start_command", OPT_STR, O(start_command), "release script command: start (daemon forks)",
+    {"release_tool", OPT_STR, O(release_tool),
+     "what built the release: mix release, or rebar3 release (relx)", TOOLS},
+    {"layout", OPT_STR, O(layout),
+     "where files go (mix_systemd: units in lib/systemd/system/, sysusers.d and tmpfiles.d in "
+     "lib/, the runtime environment file in the service's runtime dir)",
+     LAYOUTS},
+    {"start_command", OPT_STR, O(start_command),
+     "release script command that runs it in the foreground (default: start for mix, "
+     "foreground for relx)",
      NULL},
     {"service_type", OPT_STR, O(service_type), "Type=", TYPES},
     {"hardening", OPT_STR, O(hardening), "hardening profile", PROFILES},
@@ -89,7 +100,8 @@ const struct opt_def GEN_OPT_DEFS[] = {
      RELOADS},
     {"crash_dump", OPT_STR, O(crash_dump), "BEAM crash dumps (state: into the state dir)", DUMPS},
     {"distribution", OPT_STR, O(distribution), "Erlang distribution", DISTS},
-    {"cookie_file", OPT_STR, O(cookie_file), "cookie file loaded with LoadCredential=", NULL},
+    {"cookie_file", OPT_STR, O(cookie_file),
+     "cookie file loaded with LoadCredential= (@{key} references)", NULL},
     {"syslog_identifier", OPT_STR, O(syslog_identifier),
      "SyslogIdentifier= (default: "
      "service_name)",
@@ -100,7 +112,9 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"exec_start_wrap", OPT_STR, O(exec_start_wrap), "command put in front of the start script",
      NULL},
     {"runtime_environment_service_script", OPT_STR, O(runtime_environment_service_script),
-     "writes the runtime environment file (default: current_dir/bin/runtime-environment)", NULL},
+     "writes the runtime environment file; given alone, turns runtime_environment_service on "
+     "(default: current_dir/bin/runtime-environment)",
+     NULL},
     {"network_online", OPT_BOOL, O(network_online), "order after network-online.target", NULL},
     {"chroot", OPT_BOOL, O(chroot), "empty root with only system libraries and the release", NULL},
     {"runtime_environment_service", OPT_BOOL, O(runtime_environment_service),
@@ -131,9 +145,11 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"logs_directory_mode", OPT_MODE, O(logs_directory_mode), "LogsDirectoryMode=", NULL},
     {"dirs", OPT_LIST, O(dirs), "directories systemd creates for the service", DIR_KINDS},
     {"env_vars", OPT_LIST, O(env_vars), "NAME=value; @{key} inserts a dir or name key", NULL},
-    {"env_files", OPT_LIST, O(env_files), "EnvironmentFile= paths, - prefix: optional", NULL},
+    {"env_files", OPT_LIST, O(env_files),
+     "EnvironmentFile= paths (- in front: optional; @{key} references)", NULL},
     {"exec_start_pre", OPT_LIST, O(exec_start_pre), "ExecStartPre= commands, prefixes - + !", NULL},
-    {"read_write_paths", OPT_LIST, O(read_write_paths), "ReadWritePaths=", NULL},
+    {"read_write_paths", OPT_LIST, O(read_write_paths),
+     "ReadWritePaths= (- in front: may be missing; @{key} references, as in every path key)", NULL},
     {"read_only_paths", OPT_LIST, O(read_only_paths), "ReadOnlyPaths=", NULL},
     {"inaccessible_paths", OPT_LIST, O(inaccessible_paths), "InaccessiblePaths=", NULL},
     {"unit_after", OPT_LIST, O(unit_after), "After= units", NULL},
@@ -144,6 +160,16 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "allowed to bind)",
      NULL},
     {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)", NULL},
+    {"credentials", OPT_LIST, O(credentials),
+     "NAME=PATH: LoadCredential=NAME:PATH, read by the release from "
+     "$CREDENTIALS_DIRECTORY/NAME (systemd 247); for secrets instead of env_vars",
+     NULL},
+    {"override", OPT_LIST, O(override),
+     "Section.Directive=value (unit file syntax, written as is) replacing what the service "
+     "gets for that directive, or added; the manifest records what it replaced",
+     NULL},
+    {"drop", OPT_LIST, O(drop),
+     "[Section.]Directive removed from the service; the manifest records what it removed", NULL},
     {NULL, OPT_STR, 0, NULL, NULL},
 };
 
@@ -318,51 +344,4 @@ bool gen_opt_given(const struct gen_opts *o, const char *key)
 {
     const struct opt_def *def = gen_opt_find(key);
     return def != NULL && o->origin[def - GEN_OPT_DEFS] != ORIGIN_DEFAULT;
-}
-
-static void help_default(struct buf *out, const struct gen_opts *d, const struct opt_def *def)
-{
-    const void *f = (const char *)d + def->offset;
-    switch (def->kind) {
-    case OPT_BOOL:
-        buf_add(out, *(const bool *)f ? "yes" : "no");
-        break;
-    case OPT_UINT:
-        buf_printf(out, "%lu", *(const unsigned long *)f);
-        break;
-    case OPT_MODE:
-        buf_printf(out, "%04lo", *(const unsigned long *)f);
-        break;
-    case OPT_LIST:
-    case OPT_PORTS:
-        for (size_t i = 0; i < ((const struct strlist *)f)->n; i++)
-            buf_printf(out, "%s%s", i ? " " : "", ((const struct strlist *)f)->v[i]);
-        break;
-    default:
-        buf_add(out, *(char *const *)f ? *(char *const *)f : "(derived)");
-    }
-}
-
-static void help_choices(struct buf *out, const struct opt_def *def)
-{
-    for (size_t i = 0; def->choices != NULL && def->choices[i] != NULL; i++)
-        buf_printf(out, "%s%s", i ? ", " : ": one of ", def->choices[i]);
-}
-
-void gen_opts_help(struct buf *out)
-{
-    struct gen_opts d;
-    gen_opts_init(&d);
-    for (const struct opt_def *def = GEN_OPT_DEFS; def->key != NULL; def++) {
-        buf_add(out, "  --");
-        for (const char *k = def->key; *k; k++)
-            buf_addc(out, (char)(*k == '_' ? '-' : *k));
-        buf_printf(out, "%s\n      %s", def->kind == OPT_BOOL ? "[=BOOL]" : " VALUE", def->help);
-        help_choices(out, def);
-        buf_add(out, def->kind == OPT_LIST || def->kind == OPT_PORTS ? "; repeat for more" : "");
-        buf_add(out, " [default: ");
-        help_default(out, &d, def);
-        buf_add(out, "]\n");
-    }
-    gen_opts_free(&d);
 }

@@ -23,8 +23,9 @@ struct gen_opts {
     char *app_user, *app_group, *deploy_user, *deploy_group;
     bool dynamic_user;
     char *base_dir, *deploy_dir, *current_dir, *working_dir;
-    char *start_command, *service_type, *hardening, *restart, *restart_method, *crash_dump;
-    char *reload;
+    char *release_tool, *start_command, *service_type, *hardening, *restart, *restart_method,
+        *crash_dump;
+    char *reload, *layout;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
     char *exec_start_wrap, *runtime_environment_service_script;
     bool network_online, chroot, runtime_environment_service, os_mon, jit_perf;
@@ -36,7 +37,7 @@ struct gen_opts {
     unsigned long cache_directory_mode, logs_directory_mode;
     struct strlist dirs, env_vars, env_files, exec_start_pre, read_write_paths, read_only_paths;
     struct strlist inaccessible_paths, unit_after, unit_wants, unit_requires, listen_ports;
-    struct strlist ip_address_allow;
+    struct strlist ip_address_allow, credentials, override, drop;
     enum opt_origin origin[GEN_OPT_MAX]; /**< per key, index for index with GEN_OPT_DEFS */
 };
 
@@ -64,6 +65,11 @@ void gen_opts_free(struct gen_opts *o);
 /** Finds a key, accepting `-` for `_`; NULL when unknown. */
 const struct opt_def *gen_opt_find(const char *key);
 
+/** The key (or one of `extra`, NULL-terminated) the misspelt or abbreviated `name` most likely
+ * meant, in underscore form: a key that `name` begins, else the nearest by edit distance when
+ * it is close; NULL when none is. `-` and `_` are the same. */
+const char *gen_opt_nearest(const char *name, const char *const *extra);
+
 /** Sets `key` to `value` from `origin`, checked against the key's type and choices. Returns 0,
  * or -EINVAL with a message naming the key, the value and the problem appended to `err`. */
 int gen_opt_set(struct gen_opts *o, const struct opt_def *def, const char *value,
@@ -78,6 +84,10 @@ int gen_opts_read_config(struct gen_opts *o, const char *text, const char *name,
 
 /** Writes the `--help` text listing every key and its default. */
 void gen_opts_help(struct buf *out);
+
+/** Writes one `key<TAB>kind` line per key (kind: string, bool, number, mode, list), for tools
+ * that pass settings on, such as the mix task. */
+void gen_opts_kinds(struct buf *out);
 
 /** Number of keys in GEN_OPT_DEFS. */
 size_t gen_opt_count(void);

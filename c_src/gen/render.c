@@ -37,6 +37,10 @@ static int placeholder(const struct unit_model *m, enum unit_file f, const char 
             return 0;
         }
     }
+    if (strcmp(name, "release") == 0) {
+        buf_printf(out, "%s%s%s", m->app_name, m->version[0] ? " " : "", m->version);
+        return 0;
+    }
     const char *values[][2] = {{"service_name", m->service},
                                {"app_name", m->app_name},
                                {"version", m->version},
@@ -113,6 +117,17 @@ static int render_file(const struct unit_model *m, const char *tmpl_dir, const c
     return r;
 }
 
+/* Where the units (and the manifest next to them) and the companions' directories go. */
+static const char *unit_dir(const struct unit_model *m)
+{
+    return m->mix_layout ? "lib/systemd/system/" : "";
+}
+
+static const char *lib_dir(const struct unit_model *m)
+{
+    return m->mix_layout ? "lib/" : "";
+}
+
 static int render_units(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
                         struct buf *err)
 {
@@ -120,6 +135,7 @@ static int render_units(const struct unit_model *m, const char *tmpl_dir, struct
         if (!m->has_file[f])
             continue;
         struct buf name = {0};
+        buf_add(&name, unit_dir(m));
         unit_file_name(&name, (enum unit_file)f, m->service);
         int r = render_file(m, tmpl_dir, RENDER_TEMPLATES[f], (enum unit_file)f, &name, out, err);
         if (r < 0)
@@ -140,7 +156,7 @@ static int render_companions(const struct unit_model *m, const char *tmpl_dir, s
         if (comp[i].body->len == 0)
             continue;
         struct buf name = {0};
-        buf_printf(&name, "%s/%s.conf", comp[i].dir, m->service);
+        buf_printf(&name, "%s%s/%s.conf", lib_dir(m), comp[i].dir, m->service);
         int r = render_file(m, tmpl_dir, comp[i].tmpl, UF_COUNT, &name, out, err);
         if (r < 0)
             return r;
@@ -157,7 +173,7 @@ int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered
     if (r < 0)
         return r;
     struct buf name = {0}, manifest = {0};
-    buf_printf(&name, "%s.manifest.json", m->service);
+    buf_printf(&name, "%s%s.manifest.json", unit_dir(m), m->service);
     render_manifest(m, &out->names, &manifest);
     push_file(out, buf_str(&name), &manifest);
     buf_free(&name);
@@ -213,6 +229,20 @@ static void manifest_unused(const struct unit_model *m, struct buf *out)
     buf_add(out, "],\n");
 }
 
+/* Facts about the result the directives alone do not tell. */
+static void manifest_notes(const struct unit_model *m, struct buf *out)
+{
+    buf_add(out, m->n_notes ? "  \"notes\": [\n" : "  \"notes\": [");
+    for (size_t i = 0; i < m->n_notes; i++) {
+        buf_add(out, "    {\"key\": ");
+        json_str(out, m->notes[i].key);
+        buf_printf(out, ", \"level\": \"%s\", \"note\": ", m->notes[i].warn ? "warning" : "info");
+        json_str(out, m->notes[i].text);
+        buf_add(out, i + 1 < m->n_notes ? "},\n" : "}\n  ");
+    }
+    buf_add(out, "],\n");
+}
+
 void render_manifest(const struct unit_model *m, const struct strlist *files, struct buf *out)
 {
     buf_add(out, "{\n  \"service\": ");
@@ -234,6 +264,7 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
     }
     buf_add(out, "],\n");
     manifest_unused(m, out);
+    manifest_notes(m, out);
     buf_add(out, "  \"directives\": [\n");
     for (size_t i = 0; i < m->n; i++) {
         manifest_directive(m, &m->d[i], out);

@@ -29,7 +29,7 @@ int build_unit_section(struct ctx *c)
         add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", "distribution = epmd_socket");
         add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", "distribution = epmd_socket");
     }
-    if (o->runtime_environment_service) {
+    if (c->env_service) {
         struct buf u = {0};
         unit_file_name(&u, UF_RUNTIME_ENV, c->n.svc);
         add(c, UF_SERVICE, SEC_UNIT, "Requires", buf_str(&u), "runtime_environment_service");
@@ -170,7 +170,7 @@ int build_companion_files(struct ctx *c)
     struct buf t = {0};
     build_sysusers(c);
     tmpfiles_dir(&t, c->n.deploy, c->o->dynamic_user ? "0755" : "0750", &c->n);
-    if (strcmp(c->o->restart_method, "systemctl") != 0) {
+    if (strcmp(c->o->restart_method, "systemd_flag") == 0) {
         struct buf flags = {0};
         buf_printf(&flags, "%s/flags", c->n.deploy);
         tmpfiles_dir(&t, buf_str(&flags), "0770", &c->n);
@@ -183,23 +183,44 @@ int build_companion_files(struct ctx *c)
     return 0;
 }
 
+/* The flag file a restart watches, as a unit file value: systemd_flag has the deployer touch
+ * it in the deploy dir; touch has the service itself touch it, so it lives in the runtime
+ * dir, the one place under the sandbox that is the service's to write and always there. */
+void restart_flag(const struct ctx *c, struct buf *out)
+{
+    if (strcmp(c->o->restart_method, "touch") == 0) {
+        dir_path(c, "runtime", out);
+    } else {
+        spec_escape(out, c->n.deploy, false);
+        buf_add(out, "/flags");
+    }
+    buf_add(out, "/restart.flag");
+}
+
 int build_restart_units(struct ctx *c)
 {
-    if (strcmp(c->o->restart_method, "systemd_flag") != 0)
+    const char *why = c->o->restart_method;
+    if (strcmp(why, "systemctl") == 0)
         return 0;
+    if (strcmp(why, "touch") == 0 && !strlist_contains(&c->o->dirs, "runtime"))
+        return fail(c, "restart_method", why,
+                    "needs runtime in dirs: the service touches the flag in its runtime dir");
     struct buf v = {0}, svc = {0};
     buf_printf(&svc, "%s.service", c->n.svc);
-    add(c, UF_RESTART_PATH, SEC_UNIT, "Description", "Restart on deploy flag", "systemd_flag");
+    add(c, UF_RESTART_PATH, SEC_UNIT, "Description",
+        strcmp(why, "touch") == 0 ? "Restart when the service asks" : "Restart on deploy flag",
+        why);
     buf_add(&v, "");
-    spec_escape(&v, c->n.deploy, false);
-    buf_add(&v, "/flags/restart.flag");
-    add(c, UF_RESTART_PATH, SEC_PATH, "PathModified", buf_str(&v), "systemd_flag");
-    add(c, UF_RESTART_PATH, SEC_INSTALL, "WantedBy", "multi-user.target", "systemd_flag");
-    add(c, UF_RESTART_SERVICE, SEC_UNIT, "Description", "Restart after deploy", "systemd_flag");
-    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "Type", "oneshot", "systemd_flag");
+    restart_flag(c, &v);
+    add(c, UF_RESTART_PATH, SEC_PATH, "PathModified", buf_str(&v), why);
+    add(c, UF_RESTART_PATH, SEC_INSTALL, "WantedBy", "multi-user.target", why);
+    add(c, UF_RESTART_SERVICE, SEC_UNIT, "Description",
+        strcmp(why, "touch") == 0 ? "Restart at the service's request" : "Restart after deploy",
+        why);
+    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "Type", "oneshot", why);
     buf_free(&v);
     buf_printf(&v, "/bin/systemctl restart %s", buf_str(&svc));
-    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), "systemd_flag");
+    add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), why);
     buf_free(&v);
     buf_free(&svc);
     c->m->has_file[UF_RESTART_PATH] = c->m->has_file[UF_RESTART_SERVICE] = true;
@@ -227,9 +248,13 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
     runtime_env_identity(c);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectory", dir, why);
+    if (c->mix_layout)
+        addf_to(c, UF_RUNTIME_ENV, "RuntimeDirectoryMode", "the service's runtime dir, same mode",
+                c->o->runtime_directory_mode);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
     buf_add(&esc, "");
-    spec_escape(&esc, c->n.env_script, true);
+    /* Checked with the other paths (resolve_paths), so it expands here. */
+    (void)path_value(c, "runtime_environment_service_script", c->n.env_script, false, true, &esc);
     quote_word(&cmd, buf_str(&esc), false);
     buf_printf(&cmd, " %s", file);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
@@ -238,15 +263,28 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     buf_free(&cmd);
 }
 
+/* Where the environment file lives: a runtime dir of the oneshot unit's own, or with
+ * layout = mix_systemd the service's runtime dir, where mix_deploy's scripts write it. */
+static void runtime_env_paths(struct ctx *c, struct buf *dir, struct buf *file)
+{
+    if (c->mix_layout)
+        buf_add(dir, c->n.svc);
+    else
+        buf_printf(dir, "%s-runtime-environment", c->n.svc);
+    buf_printf(file, "%%t/%s/environment", buf_str(dir));
+}
+
 int build_runtime_env_unit(struct ctx *c)
 {
-    note_unused(c, "runtime_environment_service_script", !c->o->runtime_environment_service,
+    note_unused(c, "runtime_environment_service_script", !c->env_service,
                 "runtime_environment_service is off");
-    if (!c->o->runtime_environment_service)
+    if (!c->env_service)
         return 0;
+    if (!gen_opt_given(c->o, "runtime_environment_service"))
+        note(c, "runtime_environment_service",
+             "on because runtime_environment_service_script is given", false);
     struct buf dir = {0}, file = {0}, opt = {0};
-    buf_printf(&dir, "%s-runtime-environment", c->n.svc);
-    buf_printf(&file, "%%t/%s/environment", buf_str(&dir));
+    runtime_env_paths(c, &dir, &file);
     runtime_env_unit(c, buf_str(&dir), buf_str(&file));
     /* `-`: the service still starts when the file is missing. */
     buf_printf(&opt, "-%s", buf_str(&file));

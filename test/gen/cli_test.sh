@@ -14,6 +14,58 @@ for key in app-name env-vars hardening watchdog-sec systemd-version dirs; do
 done
 grep -q 'default: strict' "$tmp/help" || fail "--help lacks the hardening default"
 grep -q 'one of strict, standard, off' "$tmp/help" || fail "--help lacks the hardening choices"
+# Required keys say so, derived defaults say what they come from, once.
+grep -A1 -- '^  --app-name' "$tmp/help" | grep -q '(required)$' || fail "--help: app-name not required"
+! grep -q 'default: (derived)\|default: \]' "$tmp/help" || fail "--help shows empty or placeholder defaults"
+! grep -q 'daemon forks' "$tmp/help" || fail "--help start command text"
+grep -A1 -- '^  --start-command' "$tmp/help" | grep -q 'foreground for relx' || fail "--help start command"
+
+# Option names are exact: every proper prefix of every name --help lists is refused (unless
+# it is itself a name), before anything is written, and names what it may have meant.
+sed -n 's/^  --\([a-z][a-z-]*\).*/\1/p' "$tmp/help" | sort -u >"$tmp/names"
+[ "$(wc -l <"$tmp/names")" -gt 60 ] || fail "--help lists too few names"
+while read -r name; do
+    i=1
+    while [ "$i" -lt "${#name}" ]; do
+        printf '%s\n' "$name" | cut -c1-"$i"
+        i=$((i + 1))
+    done
+done <"$tmp/names" | sort -u | grep -vxF -f "$tmp/names" >"$tmp/prefixes"
+checked=$(wc -l <"$tmp/prefixes")
+# shellcheck disable=SC2016
+xargs -P 8 -n 1 sh -c '
+    if "$0" --templates "$1" --output "$2/abbr" --app-name foo "--$3" x 2>"$2/err.$3"; then
+        echo "abbreviation --$3 accepted"; exit 255
+    fi
+    grep -q "^vigil-unit: unknown option \"--$3\"" "$2/err.$3" || { cat "$2/err.$3"; exit 255; }
+' "$BIN" "$T" "$tmp" <"$tmp/prefixes" || fail "an abbreviation was not refused"
+[ ! -e "$tmp/abbr" ] || fail "files written for an abbreviated option"
+[ "$checked" -gt 500 ] || fail "only $checked abbreviations checked"
+if "$BIN" --templates "$T" --print --app-name foo --limit 10 2>"$tmp/err"; then
+    fail "--limit accepted"
+fi
+grep -qx 'vigil-unit: unknown option "--limit", did you mean --limit-nofile?' "$tmp/err" ||
+    fail "no suggestion for --limit: $(cat "$tmp/err")"
+if "$BIN" --templates "$T" --print --app-name foo --hardenin=off 2>"$tmp/err"; then
+    fail "--hardenin accepted"
+fi
+grep -qx 'vigil-unit: unknown option "--hardenin", did you mean --hardening?' "$tmp/err" ||
+    fail "no suggestion for a misspelt key: $(cat "$tmp/err")"
+if "$BIN" --templates "$T" --print --app-name foo --evn-vars A=1 2>"$tmp/err"; then
+    fail "--evn-vars accepted"
+fi
+grep -q 'did you mean --env-vars?' "$tmp/err" || fail "no suggestion for --evn-vars: $(cat "$tmp/err")"
+printf 'app_name = foo\ncache_dir = 0700\n' >"$tmp/near"
+if "$BIN" --templates "$T" --print --config "$tmp/near" 2>"$tmp/err"; then
+    fail "config key cache_dir accepted"
+fi
+grep -qxF "vigil-unit: $tmp/near:2: unknown key \"cache_dir\", did you mean cache_directory_mode?" "$tmp/err" ||
+    fail "config suggestion: $(cat "$tmp/err")"
+# A list key given on the command line replaces the config file's list.
+printf 'app_name = foo\nenv_vars = FROM_FILE=1\nenv_vars = ALSO_FILE=2\n' >"$tmp/lists"
+"$BIN" --templates "$T" --print --config "$tmp/lists" --env-vars CLI=3 >"$tmp/print"
+grep -qx 'Environment="CLI=3"' "$tmp/print" || fail "command line list missing"
+! grep -q '_FILE=' "$tmp/print" || fail "config file list kept next to the command line's"
 
 # Typed keys are refused where they are read, naming the key and listing the choices.
 if "$BIN" --templates "$T" --print --app-name foo --hardening paranoid 2>"$tmp/err"; then
@@ -82,4 +134,15 @@ if "$BIN" --templates "$T" --print --app-name foo --reload sighup --service-type
     fail "reload = sighup accepted without notify"
 fi
 grep -q 'reload: value "sighup" needs service_type = notify' "$tmp/err" || fail "reload error"
+# restart_method = touch: the service touches a flag in its runtime dir, or is refused.
+if "$BIN" --templates "$T" --print --app-name foo --restart-method touch --dirs state 2>"$tmp/err"; then
+    fail "touch accepted without a runtime dir"
+fi
+grep -q 'restart_method: value "touch" needs runtime in dirs' "$tmp/err" || fail "touch error: $(cat "$tmp/err")"
+# --keys lists every key with its kind, for the mix task.
+"$BIN" --keys >"$tmp/keys"
+grep -qx "$(printf 'env_vars\tlist')" "$tmp/keys" || fail "--keys: env_vars"
+grep -qx "$(printf 'dynamic_user\tbool')" "$tmp/keys" || fail "--keys: dynamic_user"
+[ "$(wc -l <"$tmp/keys")" -eq "$(grep -c '^  --[a-z]' "$tmp/help" | awk '{print $1 - 6}')" ] ||
+    fail "--keys and --help list different keys"
 echo "cli_test: ok"

@@ -154,6 +154,10 @@ static void test_model_refuses_daemon(void **state)
     (void)state;
     struct unit_model m;
     struct buf err = {0};
+    assert_int_equal(
+        build("app_name = foo\nrelease_tool = relx\nstart_command = start\n", &m, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "relx's deprecated daemon mode"));
+    buf_free(&err);
     assert_int_equal(build("app_name = foo\nstart_command = daemon\n", &m, &err), -EINVAL);
     assert_non_null(strstr(buf_str(&err), "start_command"));
     assert_non_null(strstr(buf_str(&err), "daemon"));
@@ -207,6 +211,11 @@ static void test_config_cli_precedence(void **state)
     assert_string_equal(o.env_vars.v[0], "C=3");
     assert_int_equal(gen_opts_read_config(&o, "bogus = 1\n", "t", &err), -EINVAL);
     assert_non_null(strstr(buf_str(&err), "bogus"));
+    assert_non_null(strstr(buf_str(&err), "bogus"));
+    assert_string_equal(gen_opt_nearest("limit", NULL), "limit_nofile");
+    assert_string_equal(gen_opt_nearest("hardenign", NULL), "hardening");
+    assert_string_equal(gen_opt_nearest("cache-dir", NULL), "cache_directory_mode");
+    assert_null(gen_opt_nearest("zzz", NULL));
     assert_true(gen_opt_given(&o, "env_vars"));
     assert_false(gen_opt_given(&o, "dirs"));
     gen_opts_free(&o);
@@ -238,6 +247,30 @@ static void test_typed_options(void **state)
     buf_free(&err);
 }
 
+static void test_overrides(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    /* Directives systemd-analyze security does not assess keep the expected exposure. */
+    assert_int_equal(build("app_name = foo\noverride = Service.LimitNOFILE=1048576\n"
+                           "override = Service.Nice=5\ndrop = Unit.StartLimitBurst\n",
+                           &m, &err),
+                     0);
+    assert_int_equal(m.exposure_tenths, 11);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndrop = ProtectClock\n", &m, &err), 0);
+    assert_int_equal(m.exposure_tenths, -1);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndrop = Service.Nope\n", &m, &err), -EINVAL);
+    assert_string_equal(buf_str(&err),
+                        "drop: value \"Service.Nope\" matches no directive of the service");
+    buf_free(&err);
+    assert_int_equal(build("app_name = foo\noverride = LimitNOFILE=1\n", &m, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), "Unit., Service. or Install."));
+    buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_unused_keys),
         cmocka_unit_test(test_config_cli_precedence),
         cmocka_unit_test(test_typed_options),
+        cmocka_unit_test(test_overrides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,10 +57,14 @@ def check_case(args, case):
             with open(want_stderr, encoding="utf-8") as f:
                 assert stderr == f.read(), f"stderr differs: {stderr!r}"
         compare(case, out, args.update)
-        manifest = json.load(open(next(os.path.join(out, n) for n in os.listdir(out)
+        # layout = mix_systemd puts the units (and the manifest) in lib/systemd/system/ and
+        # the companions' directories in lib/, as a tree to copy to /usr.
+        units = os.path.join(out, "lib/systemd/system")
+        units = units if os.path.isdir(units) else out
+        manifest = json.load(open(next(os.path.join(units, n) for n in os.listdir(units)
                                        if n.endswith(".manifest.json"))))
-        verify_units(out, manifest, tmp)
-        service = os.path.join(out, manifest["service"] + ".service")
+        verify_units(units, manifest, tmp)
+        service = os.path.join(units, manifest["service"] + ".service")
         score = security_score(service)
         expected = manifest["expected_exposure"]
         if expected is None:
@@ -71,7 +75,7 @@ def check_case(args, case):
             with open(os.path.join(case, "score"), encoding="utf-8") as f:
                 expected = f.read().strip()
         assert score == expected, f"exposure {score}, expected {expected}"
-        check_companions(out, tmp)
+        check_companions(os.path.join(out, "lib") if units != out else out, tmp)
         return score
 
 def main():

@@ -137,6 +137,29 @@ def check_paths(args, tmp):
     assert f"WorkingDirectory: {wd}" in lines, f"WorkingDirectory not read back: {lines}"
     assert any(l.startswith("ReadWritePaths: ") and wd + "/rw" in l for l in lines), \
         "ReadWritePaths not read back"
+    # @{key} references in path keys expand before the path is checked; `-` stays in front.
+    # (systemd takes no quotes in an executable's path, which here holds the deploy dir)
+    wd = "/srv/odd dir/100% é"
+    out = os.path.join(tmp, "refs")
+    generate(args, out, ["--deploy-dir", wd, "--read-write-paths", "@{deploy_dir}/rw",
+                         "--read-only-paths", "-@{current_dir}/ro",
+                         "--inaccessible-paths", "@{deploy_dir}/secret",
+                         "--env-files", "-@{configuration_dir}/environment",
+                         "--env-files", "@{deploy_dir}/etc/environment",
+                         "--runtime-environment-service-script", "@{deploy_dir}/bin/rt env"])
+    lines = dump(out, "rt.service")
+    for want in ("EnvironmentFile: -/etc/rt/environment",
+                 f"EnvironmentFile: {wd}/etc/environment", f"ReadWritePaths: {wd}/rw",
+                 f"ReadOnlyPaths: -{wd}/current/ro", f"InaccessiblePaths: {wd}/secret"):
+        assert want in lines, f"{want!r} not read back: {[l for l in lines if 'Path' in l or 'Env' in l]}"
+    env_cmd = [l for l in dump(out, "rt-runtime-environment.service")
+               if l.startswith("Command Line: ")]
+    assert len(env_cmd) == 1 and unquote_dump(env_cmd[0][len("Command Line: "):])[0] \
+        .replace("$$", "$") == f"{wd}/bin/rt env", f"runtime environment script: {env_cmd}"
+    refused(args, tmp, ["--env-files", "-@{app_name}/environment"], "env_files",
+            "is not an absolute path")
+    refused(args, tmp, ["--read-write-paths", "@{state_dir}/x"], "read_write_paths",
+            "refers to a dir not listed in dirs")
 
 def main():
     ap = argparse.ArgumentParser()

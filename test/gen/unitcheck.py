@@ -31,7 +31,9 @@ def make_root(out, manifest, tmp):
                 and not os.path.exists(stub):
             # Units of other packages that the case names: an empty stand-in.
             with open(stub, "w") as f:
-                f.write("[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n")
+                f.write("[Unit]\nDescription=stand-in\n")
+                if d["value"].endswith(".service"):
+                    f.write("[Service]\nExecStart=/bin/true\n")
         if d["key"].startswith("Exec") and d["status"] != "dropped":
             exe = root + first_word(d["value"])
             os.makedirs(os.path.dirname(exe), exist_ok=True)

@@ -3,7 +3,7 @@ defmodule Mix.Tasks.Vigil.Gen.Templates do
   @moduledoc """
   Copies the templates that `mix vigil.gen.unit` uses into `rel/templates/systemd` (or the
   directory given as argument). Pass `templates: "rel/templates/systemd"` in
-  `config :vigil, :unit` to use them.
+  `config :vigil, :unit` (in `config/vigil_unit.exs`) to use them.
   """
   use Mix.Task
 

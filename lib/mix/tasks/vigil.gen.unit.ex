@@ -4,19 +4,48 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
   Generates a hardened `Type=notify` systemd service for the release, plus its companion
   files (sysusers.d, tmpfiles.d, restart units, manifest), into `_build/<env>/systemd/`.
 
-  Settings come from `config :vigil, :unit, [...]`, with keys named as `vigil-unit --help`
-  lists them (`app_user: "web"`, `env_vars: ["PORT=4000"]`, `hardening: :strict`). The app
-  name, version and release name default from the mix project (`default_release` in an
-  umbrella). Any argument given to the task is passed on to `vigil-unit`.
+  Settings come from `config/vigil_unit.exs`, a config file of its own that `mix release`
+  does not copy into the release:
+
+      # config/vigil_unit.exs
+      import Config
+
+      config :vigil, :unit,
+        app_user: "web",
+        env_vars: ["PORT=4000"],
+        env_files: [["-", :configuration_dir, "/environment"]],
+        hardening: :strict
+
+  Keys are named as `vigil-unit --help` lists them. `config :vigil, :unit` in
+  `config/config.exs` is still read when there is no `config/vigil_unit.exs`, with a warning:
+  everything in the application environment is copied into every release's `sys.config`.
+
+  Values: strings, atoms (`:strict`), numbers and booleans; a list key takes a list. A value
+  written as a list or tuple of parts, as mix_systemd takes it, is joined into one value
+  with atoms as `@{key}` references: `["-", :configuration_dir, "/environment"]` becomes
+  `-@{configuration_dir}/environment`, `{"RELEASE_TMP=", :runtime_dir}` becomes
+  `RELEASE_TMP=@{runtime_dir}`. A key set to `nil` is left unset.
+
+  Coming from mix_systemd: `mix vigil.migrate` prints the `config/vigil_unit.exs` that
+  matches the project's `config :mix_systemd`, and what changes.
+
+  The app name, version and release name default from the mix project (`default_release` in
+  an umbrella). Any argument given to the task is passed on to `vigil-unit` and wins over the
+  configuration; a list key given there replaces the configured list.
   """
   use Mix.Task
+
+  @config_file "config/vigil_unit.exs"
 
   @impl Mix.Task
   def run(args) do
     Mix.Task.run("loadconfig")
     default_out = Path.join([Mix.Project.build_path(), "systemd"])
-    config = Application.get_env(:vigil, :unit, [])
-    argv = unit_args(Mix.Project.config(), config) ++ ["--output", default_out] ++ args
+    config = config(@config_file)
+    config = without_keys(config, arg_keys(args))
+
+    argv =
+      unit_args(Mix.Project.config(), config, key_kinds()) ++ ["--output", default_out] ++ args
 
     case System.cmd(generator(), argv, stderr_to_stdout: true) do
       {output, 0} ->
@@ -25,6 +54,48 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
 
       {output, status} ->
         Mix.raise("vigil-unit failed (#{status}): #{output}")
+    end
+  end
+
+  # The settings: config/vigil_unit.exs, else the application environment (with a warning).
+  @doc false
+  @spec config(Path.t()) :: keyword()
+  def config(path) do
+    app_env = Application.get_env(:vigil, :unit)
+
+    cond do
+      File.exists?(path) ->
+        if app_env != nil do
+          Mix.shell().error(
+            "vigil: config :vigil, :unit in the application environment is ignored " <>
+              "(#{path} is read) and still ships in every release's sys.config; remove it"
+          )
+        end
+
+        path
+        |> Config.Reader.read!(env: Mix.env(), target: Mix.target())
+        |> Keyword.get(:vigil, [])
+        |> Keyword.get(:unit, [])
+        |> keyword!(path)
+
+      app_env != nil ->
+        Mix.shell().error(
+          "vigil: config :vigil, :unit is copied into every release's sys.config, secrets " <>
+            "included; move it to #{path} (same syntax), which releases do not ship"
+        )
+
+        keyword!(app_env, "config :vigil, :unit")
+
+      true ->
+        []
+    end
+  end
+
+  defp keyword!(config, where) do
+    if Keyword.keyword?(config) do
+      config
+    else
+      Mix.raise("vigil: #{where} is not a keyword list of settings: #{inspect(config)}")
     end
   end
 
@@ -44,9 +115,33 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
   defp last_output([_ | rest], dir), do: last_output(rest, dir)
   defp last_output([], dir), do: dir
 
+  # Keys the task's arguments set (`--env-vars X` or `--env-vars=X`), as config keys.
   @doc false
-  @spec unit_args(keyword(), keyword()) :: [String.t()]
-  def unit_args(project, config) do
+  @spec arg_keys([String.t()]) :: [atom()]
+  def arg_keys(args) do
+    for "--" <> flag <- args, flag != "" do
+      flag |> String.split("=", parts: 2) |> hd() |> String.replace("-", "_")
+    end
+    |> Enum.uniq()
+    |> Enum.flat_map(fn k ->
+      try do
+        [String.to_existing_atom(k)]
+      rescue
+        ArgumentError -> []
+      end
+    end)
+  end
+
+  # The command line wins: a key given there, a list key too, drops the configured value.
+  @doc false
+  @spec without_keys(keyword(), [atom()]) :: keyword()
+  def without_keys(config, keys), do: Enum.reject(config, fn {k, _} -> k in keys end)
+
+  @doc false
+  @spec unit_args(keyword(), keyword(), %{optional(String.t()) => String.t()}) :: [String.t()]
+  def unit_args(project, config, kinds) do
+    config = keyword!(config, "config :vigil, :unit")
+
     defaults = [
       app_name: project_app(project),
       version: project[:version],
@@ -56,7 +151,8 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
     defaults
     |> Enum.reject(fn {k, v} -> v == nil or Keyword.has_key?(config, k) end)
     |> Kernel.++(config)
-    |> Enum.flat_map(&to_args/1)
+    |> Enum.reject(fn {_, v} -> v == nil end)
+    |> Enum.flat_map(&to_args(&1, kinds))
   end
 
   defp project_app(project), do: project[:app] && Atom.to_string(project[:app])
@@ -71,19 +167,56 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
   defp single_release([{name, _}]), do: name
   defp single_release(_), do: nil
 
-  defp to_args({key, values}) when is_list(values) and not is_binary(values) do
-    flag = flag(key)
-    if values == [], do: [flag, ""], else: Enum.flat_map(values, &[flag, value(&1)])
+  defp to_args({key, value}, kinds) do
+    name = Atom.to_string(key)
+    flag = "--" <> String.replace(name, "_", "-")
+
+    case {Map.get(kinds, name), value} do
+      {"list", []} -> [flag, ""]
+      {"list", values} when is_list(values) -> Enum.flat_map(values, &[flag, item(key, &1)])
+      {"list", value} -> [flag, item(key, value)]
+      {_, value} -> [flag, item(key, value)]
+    end
   end
 
-  defp to_args({key, value}), do: [flag(key), value(value)]
+  # One value: a scalar, or a list/tuple of parts joined with atoms as @{key} references.
+  defp item(_key, true), do: "yes"
+  defp item(_key, false), do: "no"
+  defp item(_key, v) when is_binary(v), do: v
+  defp item(_key, v) when is_atom(v) and v != nil, do: Atom.to_string(v)
+  defp item(_key, v) when is_integer(v), do: Integer.to_string(v)
+  defp item(key, v) when is_tuple(v), do: item(key, Tuple.to_list(v))
+  defp item(key, [_ | _] = parts), do: Enum.map_join(parts, &part(key, &1, parts))
+  defp item(key, v), do: bad(key, v)
 
-  defp flag(key), do: "--" <> String.replace(Atom.to_string(key), "_", "-")
+  defp part(_key, p, _) when is_binary(p), do: p
+  defp part(_key, p, _) when is_integer(p), do: Integer.to_string(p)
+  defp part(_key, p, _) when is_atom(p) and p not in [nil, true, false], do: "@{#{p}}"
+  defp part(key, _, whole), do: bad(key, whole)
 
-  defp value(true), do: "yes"
-  defp value(false), do: "no"
-  defp value(v) when is_atom(v), do: Atom.to_string(v)
-  defp value(v), do: to_string(v)
+  defp bad(key, v) do
+    Mix.raise(
+      "vigil: #{key}: #{inspect(v)} is not a value vigil-unit takes: give a string, atom, " <>
+        "number or boolean, a list of them for a list key, or a list of string and atom " <>
+        "parts such as [\"-\", :configuration_dir, \"/environment\"]"
+    )
+  end
+
+  # Each key's kind, as the generator lists them.
+  @doc false
+  @spec key_kinds() :: %{optional(String.t()) => String.t()}
+  def key_kinds do
+    case System.cmd(generator(), ["--keys"], stderr_to_stdout: true) do
+      {out, 0} ->
+        for line <- String.split(out, "\n", trim: true), into: %{} do
+          [k, kind] = String.split(line, "\t")
+          {k, kind}
+        end
+
+      {out, status} ->
+        Mix.raise("vigil-unit --keys failed (#{status}): #{out}")
+    end
+  end
 
   @doc false
   @spec generator() :: String.t()
