@@ -160,8 +160,8 @@ step "probe_git: mix vigil.gen.unit" \
 for app in probe_rgit probe_rco; do
     gens=("$W/$app/_build/default/rel/$app"/lib/vigil-*/priv/vigil-unit)
     gen=${gens[0]}
-    # relx's start command is the deprecated daemon mode; foreground runs the node in the unit.
-    step "$app: the release's vigil-unit" "$gen" --app-name "$app" --start-command foreground \
+    # release_tool relx: foreground, not relx's deprecated daemon mode `start`.
+    step "$app: the release's vigil-unit" "$gen" --app-name "$app" --release-tool relx \
         --timeout-start-sec 20 --output "$units/$app"
 done
 # The release without its NIF: a short start timeout, since READY=1 cannot arrive.
