@@ -47,6 +47,13 @@ for block in "${build_blocks[@]}"; do
     fi
 done
 
+# The generator's settings (config/vigil_unit.exs) stay on the build machine.
+sys_config=$(ls "$SHOP_REL"/releases/*/sys.config)
+check "the release's sys.config carries vigil's runtime settings" yes \
+    "$(grep -q 'health_checks' "$sys_config" && echo yes || echo no)"
+check "and no generator settings (they could hold secrets)" no \
+    "$(grep -qE 'env_files|listen_ports' "$sys_config" && echo yes || echo no)"
+
 e2e_boot readme-test || {
     fail "boot"
     finish
