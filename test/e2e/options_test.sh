@@ -144,7 +144,46 @@ expect_paths() {
     expect paths "read /run/shop-paths/pre" "ok 4"
 }
 
-ALL_VARIANTS=(strict standard off dynamic lowport osmon privnet paths)
+gen_wrap() {
+    variant wrap 4109 --exec-start-wrap "/usr/bin/env SHOP_WRAPPED=yes" --limit-nofile 4096 \
+        --dirs state --state-directory-mode 0700
+}
+expect_wrap() {
+    expect wrap "env SHOP_WRAPPED" "ok yes"
+    expect wrap "grep /proc/self/limits Max open files" "ok Max open files*4096*4096*"
+    check "shop-wrap: StateDirectoryMode=0700 on disk" "700 shop" \
+        "$(e2e_exec stat -c '%a %U' /var/lib/shop-wrap)"
+}
+
+gen_jitperf() { variant jitperf 4110 --jit-perf; }
+expect_jitperf() {
+    check "shop-jitperf: MemoryDenyWriteExecute= off, as the manifest says" no \
+        "$(e2e_prop shop-jitperf MemoryDenyWriteExecute)"
+    expect jitperf "flavor" "ok jit"
+}
+
+gen_crashdump() { variant crashdump 4111 --crash-dump state --dirs state; }
+expect_crashdump() {
+    local dump
+    dump=$(probe crashdump "env ERL_CRASH_DUMP")
+    dump=${dump#ok }
+    check "shop-crashdump: ERL_CRASH_DUMP in the state dir" /var/lib/shop-crashdump "${dump%/*}"
+    probe crashdump halt >/dev/null || true
+    e2e_wait_prop shop-crashdump ActiveState failed 15 || true
+    if e2e_exec test -s "$dump"; then pass "shop-crashdump: the crash dump was written ($dump)"; else
+        fail "shop-crashdump: the crash dump was written" "$(e2e_exec ls -la /var/lib/shop-crashdump 2>&1)"
+    fi
+}
+
+gen_reload() { variant reload 4112 --reload sighup; }
+expect_reload() {
+    e2e_exec systemctl reload shop-reload
+    e2e_wait_prop shop-reload ActiveState active 5 || true
+    check "shop-reload: systemctl reload ran the app's reload" "active 1" \
+        "$(e2e_prop shop-reload ActiveState) $(SHOP_PORT=4112 shop_tcp generation)"
+}
+
+ALL_VARIANTS=(strict standard off dynamic lowport osmon privnet paths wrap jitperf crashdump reload)
 variants=("$@")
 [ "${#variants[@]}" -gt 0 ] || variants=("${ALL_VARIANTS[@]}")
 
@@ -180,7 +219,7 @@ e2e_exec systemctl daemon-reload
 for v in "${variants[@]}"; do
     echo "-- variant: $v"
     if start_variant "$v"; then "expect_$v"; fi
-    e2e_exec systemctl stop "shop-$v"
+    e2e_exec systemctl stop "shop-$v" 2>/dev/null || true
 done
 
 if e2e_stop; then pass "the container stopped, nothing left behind"; else fail "nothing left behind"; fi

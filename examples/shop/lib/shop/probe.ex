@@ -11,6 +11,9 @@ defmodule Shop.Probe do
     * `env NAME` → `ok VALUE`, or `error unset`
     * `id` → `ok UID GID` of the node
     * `flavor` → `ok jit` or `ok emu`, how the VM runs code
+    * `grep PATH TEXT` → `ok LINE`, the first line of the file PATH that holds TEXT
+    * `node` → `ok NAME`, the node's name (`nonode@nohost` without distribution)
+    * `halt` → the VM halts with a crash dump (`erlang:halt/1` with a message), answering nothing
   """
 
   @doc "Runs one probe command (the line after `probe `)."
@@ -24,6 +27,9 @@ defmodule Shop.Probe do
       ["env", name] -> env(System.get_env(name))
       ["id"] -> id()
       ["flavor"] -> "ok #{:erlang.system_info(:emu_flavor)}"
+      ["grep", rest] -> grep(String.split(rest, " ", parts: 2))
+      ["node"] -> "ok #{node()}"
+      ["halt"] -> :erlang.halt(~c"halted by Shop.Probe")
       _ -> "error badarg"
     end
   end
@@ -52,6 +58,17 @@ defmodule Shop.Probe do
     case :gen_tcp.connect(address, String.to_integer(port), [], 2000) do
       {:ok, socket} -> :gen_tcp.close(socket) && "ok"
       {:error, reason} -> "error #{reason}"
+    end
+  end
+
+  defp grep([path, text]) do
+    case File.read(path) do
+      {:ok, bytes} ->
+        line = bytes |> String.split("\n") |> Enum.find(&String.contains?(&1, text))
+        if line, do: "ok " <> line, else: "error nomatch"
+
+      {:error, reason} ->
+        "error #{reason}"
     end
   end
 
