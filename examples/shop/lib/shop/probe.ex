@@ -14,6 +14,8 @@ defmodule Shop.Probe do
     * `grep PATH TEXT` → `ok LINE`, the first line of the file PATH that holds TEXT
     * `node` → `ok NAME`, the node's name (`nonode@nohost` without distribution)
     * `halt` → the VM halts with a crash dump (`erlang:halt/1` with a message), answering nothing
+    * `init restart|reboot|stop` → `ok`, then `:init.restart/0`, `:init.reboot/0` or `:init.stop/0`
+      (what `System.restart/0`, `bin/shop restart` and `System.stop/0` do)
   """
 
   @doc "Runs one probe command (the line after `probe `)."
@@ -30,6 +32,7 @@ defmodule Shop.Probe do
       ["grep", rest] -> grep(String.split(rest, " ", parts: 2))
       ["node"] -> "ok #{node()}"
       ["halt"] -> :erlang.halt(~c"halted by Shop.Probe")
+      ["init", what] when what in ["restart", "reboot", "stop"] -> init(what)
       _ -> "error badarg"
     end
   end
@@ -70,6 +73,13 @@ defmodule Shop.Probe do
       {:error, reason} ->
         "error #{reason}"
     end
+  end
+
+  # After the answer is on its way: the connection goes down with the applications.
+  defp init(what) do
+    fun = String.to_existing_atom(what)
+    :timer.apply_after(100, :init, fun, [])
+    "ok"
   end
 
   defp env(nil), do: "error unset"
