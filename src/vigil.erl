@@ -49,7 +49,11 @@
 %%     between 0 and 1 (default 0.5);</li>
 %% <li>`health_checks': a list of checks (see Watchdog; default `[]'); the value named in the
 %%     error is the entry at fault;</li>
-%% <li>`watchdog_trigger_after': a positive integer or `infinity' (default `infinity');</li>
+%% <li>`watchdog_trigger_after': a positive integer or `infinity' (default `infinity'). The
+%%     N-th skipped ping in a row falls N times `watchdog_fraction' of the timeout after the
+%%     last ping, so N must keep N * `watchdog_fraction' below 1: at the default 0.5 only 1
+%%     acts, 3 asks for a fraction below 1/3 (e.g. 0.25). A larger N is refused at start
+%%     (`{bad_config, watchdog_trigger_after, N}', and an error log says why and what fits);</li>
 %% <li>`stopping_status': the status line sent with STOPPING=1, Unicode text (default
 %%     "stopping");</li>
 %% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
@@ -72,7 +76,8 @@
 %%     ping; one that fails, raises or takes longer than its timeout (default 1000 ms) skips
 %%     that ping, and a warning names it (at most every 30 s per check).</li>
 %% <li>`watchdog_trigger_after': after this many skipped pings in a row, send
-%%     WATCHDOG=trigger so that the manager acts at once.</li>
+%%     WATCHDOG=trigger so that the manager acts at once, before the timeout would have run
+%%     out.</li>
 %% </ul>
 %% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
 %% for it; `vigil-unit --watchdog-sec N' writes it into the unit.

@@ -126,9 +126,10 @@ health_test_() ->
      with_watchdog([{"WATCHDOG_USEC", ?USEC}],
                    [{health_checks, [{{?MODULE, hanging_check, []}, 30}]}],
                    [hanging_check_is_killed]),
-     with_watchdog([{"WATCHDOG_USEC", ?USEC}],
+     %% Two skipped pings at a quarter of the timeout each: the trigger comes before it ends.
+     with_watchdog([{"WATCHDOG_USEC", "400000"}],
                    [{health_checks, [{?MODULE, raising_check, []}]},
-                    {watchdog_trigger_after, 2}],
+                    {watchdog_trigger_after, 2}, {watchdog_fraction, 0.25}],
                    [trigger_after_consecutive_failures]),
      with_watchdog([{"WATCHDOG_USEC", ?USEC}],
                    [{health_checks, [fun() -> true end, {?MODULE, health, []}]}],
