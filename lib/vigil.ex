@@ -21,7 +21,13 @@ defmodule Vigil do
   @typedoc "What a call returns when it did not send."
   @type error :: {:error, :inet.posix() | :timeout | {:invalid, key()}}
 
-  @doc "`READY=1`: start-up is finished. With `Type=notify`, `systemctl start` returns now."
+  @doc """
+  `READY=1`: start-up is finished. With `Type=notify`, `systemctl start` returns now.
+
+  Usually sent by a `Vigil.Ready` child. When nothing has sent it by the end of the boot,
+  vigil sends it then (`config :vigil, ready: :auto`, the default); with `ready: :manual` it
+  logs a warning instead.
+  """
   @spec ready() :: :ok | error()
   defdelegate ready(), to: :vigil
 
@@ -78,14 +84,19 @@ defmodule Vigil do
   process; enabling pings at once. Disabling does not tell the manager, which still acts when
   the timeout passes without a ping.
 
-  Health checks run before every automatic ping; a failing one skips it:
+  Health checks run before every automatic ping once the application is up (`READY=1` sent,
+  or the release booted); a failing one skips it:
 
       config :vigil,
         health_checks: [{MyApp.Health, :check, []}, {&MyApp.Repo.healthy?/0, 500}],
+        watchdog_fraction: 0.25,
         watchdog_trigger_after: 3
 
   A check passes when it returns `:ok`, `true` or `{:ok, _}`; each runs in a process of its
   own under its timeout (default 1000 ms), and a warning names the one that failed.
+  `watchdog_trigger_after: n` sends `WATCHDOG=trigger` after `n` skipped pings in a row; it
+  must fire before the manager's timeout, so `n * watchdog_fraction` must stay below 1 (here
+  0.75), or the application does not start.
   """
   @spec watchdog(:ping | :trigger | :enable | :disable) :: :ok | error()
   defdelegate watchdog(action), to: :vigil

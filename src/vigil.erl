@@ -58,6 +58,7 @@
 %%     "stopping");</li>
 %% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
 %%     default `undefined');</li>
+%% <li>`ready': `auto' or `manual' (see Readiness; default `auto');</li>
 %% <li>`unit': the settings of the unit generator (`mix vigil.gen.unit'), read by it only.</li>
 %% </ul>
 %% The environment the manager hands over is not configuration: a `NOTIFY_SOCKET' that is not
@@ -68,7 +69,10 @@
 %% When the manager sets `WATCHDOG_USEC' (`WatchdogSec=' in the unit) and `WATCHDOG_PID' is
 %% unset or names this BEAM, a process of the application sends WATCHDOG=1 at the fraction
 %% `watchdog_fraction' of the timeout, at high priority, for as long as the health checks
-%% pass. Application environment (see Configuration):
+%% pass. The health checks begin once the application is up (see Readiness); during the boot
+%% the pings go out without them, as the application's processes may not exist yet (the
+%% manager's watchdog runs from the service's start; `TimeoutStartSec=' bounds the boot).
+%% Application environment (see Configuration):
 %% <ul>
 %% <li>`health_checks': a list of `{M, F, A}', funs of no arguments, `{Check, TimeoutMs}' or
 %%     `#{check => Check, timeout => TimeoutMs, name => Name}'. A check passes when it returns
@@ -81,6 +85,21 @@
 %% </ul>
 %% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
 %% for it; `vigil-unit --watchdog-sec N' writes it into the unit.
+%%
+%% <h3>Readiness</h3>
+%% With `Type=notify', the manager waits for READY=1 for `TimeoutStartSec='. It is sent by a
+%% {@link ready_spec/1} child (`Vigil.Ready') once the children before it have started, by
+%% {@link ready/0}, or by {@link notify/1} with READY=1. When none of them has sent it by the
+%% time the release has finished booting, i.e. when init reports `started' (every
+%% application of the boot script has started, and the `-s', `-run' and `-eval' commands of
+%% the command line have returned), `ready => auto' (the default) sends
+%% `READY=1' with `STATUS=ready (READY=1 sent by vigil at the end of boot)'. A readiness child
+%% always runs before the end of boot, since it starts inside an application's start, so it
+%% wins. `ready => manual' sends nothing and logs a warning, once, that READY=1 has not been
+%% sent and the manager will time out. Only under a manager (`NOTIFY_SOCKET' set). A node that
+%% has finished booting before vigil starts (vigil started by hand) counts as booted when
+%% vigil starts. The application is up at the first READY=1 or at the end of boot, whichever
+%% comes first.
 %%
 %% <h3>Long boots</h3>
 %% With `Type=notify', the manager gives up when READY=1 has not come within

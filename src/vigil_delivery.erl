@@ -53,7 +53,7 @@
 -spec deliver(vigil_nif:pairs()) -> result().
 deliver(Pairs) ->
     case class(Pairs) of
-        change -> change(Pairs);
+        change -> ready_sent(Pairs, change(Pairs));
         latest -> latest(vigil_nif:send_latest(Pairs));
         once -> vigil_nif:send(Pairs)
     end.
@@ -157,6 +157,20 @@ kind(_, _) -> once.
 
 key(Key) when is_atom(Key) -> atom_to_binary(Key, latin1);
 key(Key) -> iolist_to_binary(Key).
+
+%% READY=1 sent, or queued to be, whoever sent it: the end of boot need not send it
+%% (vigil_boot).
+ready_sent(Pairs, Result) when Result =:= ok; Result =:= {error, timeout} ->
+    case lists:any(fun is_ready/1, Pairs) of
+        true -> vigil_boot:ready_sent();
+        false -> ok
+    end,
+    Result;
+ready_sent(_Pairs, Result) ->
+    Result.
+
+is_ready({Key, Value}) ->
+    key(Key) =:= <<"READY">> andalso (Value =:= <<"1">> orelse Value =:= 1).
 
 %% A change goes behind the changes queued before it, if any.
 change(Pairs) ->

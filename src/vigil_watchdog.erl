@@ -6,13 +6,16 @@
 %% k-th ping is due at start + k * interval whatever happened before, so lateness does not add
 %% up, and every tick records how late it fired.
 %%
-%% Health checks run in processes of their own (spawn_monitor), all at once, each under its
-%% own timer; a check that hangs is killed when its time is up and never holds this process.
-%% The ping waits for the round: one failure, exception or timeout skips it.
+%% Health checks run once the application is up (vigil_boot: READY=1 sent or the boot over);
+%% before, the pings go out without them, keeping the manager's watchdog, armed from the
+%% service's start, fed during the boot (TimeoutStartSec= governs the boot). They run in
+%% processes of their own (spawn_monitor), all at once, each under its own timer; a check that
+%% hangs is killed when its time is up and never holds this process. The ping waits for the
+%% round: one failure, exception or timeout skips it.
 -module(vigil_watchdog).
 -behaviour(gen_server).
 
--export([start_link/0, enable/0, disable/0, set_timeout/1, info/0]).
+-export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, up/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 -export([report/1]).
 
@@ -31,6 +34,8 @@
 
 -record(state, {
     enabled = true :: boolean(),
+    %% The application is up (vigil_boot): health checks run before pings from then on.
+    checking = false :: boolean(),
     pid_ok = true :: boolean(),
     timeout_us :: undefined | pos_integer(),
     fraction = 0.5 :: float(),
@@ -66,6 +71,10 @@ set_timeout(Usec) -> gen_server:call(?MODULE, {set_timeout, Usec}).
 -spec info() -> map().
 info() -> gen_server:call(?MODULE, info).
 
+%% @doc The application is up: run the health checks before every ping from now on.
+-spec up() -> ok.
+up() -> gen_server:cast(?MODULE, up).
+
 %% ---- gen_server ----
 
 -spec init([]) -> {ok, #state{}}.
@@ -77,7 +86,8 @@ init([]) ->
                    checks = [#check{run = Run, timeout = Timeout, name = Name}
                              || #{check := Run, timeout := Timeout, name := Name}
                                     <- vigil_config:get(health_checks)],
-                   trigger_after = vigil_config:get(watchdog_trigger_after)},
+                   trigger_after = vigil_config:get(watchdog_trigger_after),
+                   checking = vigil_boot:is_up()},
     {ok, start_ticking(now_ms(), State)}.
 
 -spec handle_call(enable | disable | {set_timeout, pos_integer()} | info, gen_server:from(),
@@ -95,6 +105,8 @@ handle_call(info, _From, State) ->
     {reply, info(State), State}.
 
 -spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
+handle_cast(up, State) ->
+    {noreply, State#state{checking = true}};
 handle_cast(_Msg, State) ->
     {noreply, State}.
 
@@ -150,6 +162,9 @@ tick(#state{deadline = Deadline, lateness = Lateness} = State) ->
 %% ---- health checks ----
 
 start_round(#state{checks = []} = State) ->
+    ping(State);
+start_round(#state{checking = false} = State) ->
+    %% Booting: the application's processes may not exist yet, and a check would fail for it.
     ping(State);
 start_round(#state{round = Round} = State) when map_size(Round) > 0 ->
     skip(<<"health checks">>, <<"the previous round is still running">>, State);
