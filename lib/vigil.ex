@@ -10,8 +10,12 @@ defmodule Vigil do
 
   Shutdown: `STOPPING=1`, with the status line `config :vigil, stopping_status: ...`, is
   sent when the application controller begins to terminate, before any application stops:
-  on `System.stop/0`, `:init.stop/0` and SIGTERM. See `Vigil.Ready` and `Vigil.Status` for
-  the supervision tree.
+  on `System.stop/0`, `:init.stop/0` and SIGTERM. `System.restart/0` (`bin/app restart`) is
+  reported as a reload instead: `RELOADING=1`, then `READY=1` once the applications have
+  started again, the watchdog pinging throughout. `:init.reboot/0` sends `STOPPING=1` and
+  exits with status 75 once the applications have stopped, for the unit's
+  `RestartForceExitStatus=75`. See "Stopping, restarting and rebooting" in the `:vigil`
+  documentation, and `Vigil.Ready` and `Vigil.Status` for the supervision tree.
   """
 
   @typedoc "An assignment name: an atom, a binary or a charlist of `[A-Z_][A-Z0-9_]*`."

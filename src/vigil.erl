@@ -110,12 +110,31 @@
 %%     lists:foreach(fun(Step) -> ok = vigil:extend_timeout(60000), Step() end, Steps).
 %% '''
 %%
-%% <h3>Stopping</h3>
-%% STOPPING=1, with the status line `stopping_status', is sent when the
-%% application_controller begins to terminate, before any application stops: on `init:stop/0'
-%% and on SIGTERM, which the BEAM turns into `init:stop/0'. vigil sets kernel's
-%% `shutdown_func' for this and calls the one set before it, if any. `init:restart/0' looks
-%% the same and sends it too.
+%% <h3>Stopping, restarting and rebooting</h3>
+%% vigil sets kernel's `shutdown_func', which the application_controller calls when it begins
+%% to terminate, before any application stops, and calls the one set before it, if any. What
+%% it sends depends on what init was asked:
+%% <ul>
+%% <li>`init:stop/0,1', and SIGTERM, which the BEAM turns into `init:stop/0': STOPPING=1 with
+%%     the status line `stopping_status'. Watchdog pings end there. The VM exits with status 0
+%%     (or the one given to `init:stop/1').</li>
+%% <li>`init:restart/0' (`System.restart/0', a release's `bin/app restart'): the applications
+%%     stop and start again in the same OS process. RELOADING=1 with MONOTONIC_USEC and
+%%     `STATUS=restarting' is sent; the manager keeps the service active, in its reloading
+%%     state, until READY=1, which the restarted boot sends (a readiness child, or the end of
+%%     boot; see Readiness). The watchdog goes on pinging, without health checks, until vigil
+%%     stops, pings once more then, and again as soon as vigil has started in the new boot: the
+%%     time between these two, OTP's own restart and the start of the applications vigil
+%%     depends on, must stay within `WatchdogSec=' (on OTP 25, init:restart/0 alone takes some
+%%     1.3 s). The restart must end within the unit's `TimeoutStartSec=', which bounds a
+%%     reload.</li>
+%% <li>`init:reboot/0': without heart, the BEAM would exit with status 0 and the manager would
+%%     leave the service stopped. STOPPING=1 with `STATUS=rebooting' is sent, the applications
+%%     stop as on `init:stop/0', then the VM exits with status 75 (EX_TEMPFAIL in sysexits.h:
+%%     a temporary failure, try again), which a unit with `RestartForceExitStatus=75' (and
+%%     `SuccessExitStatus=75', so that it is not counted as a failure) restarts whatever its
+%%     `Restart='. With heart running, the exit is left to it.</li>
+%% </ul>
 %%
 %% <h3>Reload</h3>
 %% {@link reload/1} wraps a reload in RELOADING=1 and READY=1. With `sighup' set to an

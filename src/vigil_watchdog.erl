@@ -15,7 +15,7 @@
 -module(vigil_watchdog).
 -behaviour(gen_server).
 
--export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, up/0]).
+-export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, up/0, restarting/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 -export([report/1]).
 
@@ -75,6 +75,11 @@ info() -> gen_server:call(?MODULE, info).
 -spec up() -> ok.
 up() -> gen_server:cast(?MODULE, up).
 
+%% @doc The node restarts in place: ping without the health checks, which its stopping
+%% applications would fail. Returns whether pings are being sent.
+-spec restarting() -> boolean().
+restarting() -> gen_server:call(?MODULE, restarting).
+
 %% ---- gen_server ----
 
 -spec init([]) -> {ok, #state{}}.
@@ -90,8 +95,8 @@ init([]) ->
                    checking = vigil_boot:is_up()},
     {ok, start_ticking(now_ms(), State)}.
 
--spec handle_call(enable | disable | {set_timeout, pos_integer()} | info, gen_server:from(),
-                  #state{}) -> {reply, ok | map(), #state{}}.
+-spec handle_call(enable | disable | {set_timeout, pos_integer()} | info | restarting,
+                  gen_server:from(), #state{}) -> {reply, ok | map() | boolean(), #state{}}.
 handle_call(enable, _From, #state{enabled = true} = State) ->
     {reply, ok, State};
 handle_call(enable, _From, State) ->
@@ -102,7 +107,13 @@ handle_call({set_timeout, Usec}, _From, State) ->
     Stopped = stop_ticking(State#state{timeout_us = Usec}),
     {reply, ok, start_ticking(now_ms() + interval_ms(Stopped), Stopped)};
 handle_call(info, _From, State) ->
-    {reply, info(State), State}.
+    {reply, info(State), State};
+handle_call(restarting, _From, State) ->
+    Unchecked = abort_round(State#state{checking = false}),
+    case active(State) of
+        true -> {reply, true, ping(Unchecked)};
+        false -> {reply, false, Unchecked}
+    end.
 
 -spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
 handle_cast(up, State) ->

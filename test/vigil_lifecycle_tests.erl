@@ -90,6 +90,7 @@ then(Then) ->
     timer:sleep(300),
     case Then of
         stop -> init:stop();
+        {stop, Status} -> init:stop(Status);
         reboot -> init:reboot();
         restart_once ->
             case os:getenv("VIGIL_TEST_RESTARTED") of
@@ -369,3 +370,81 @@ checks_wait_for_boot_test_() ->
               ?assertNot(lists:member(<<"X_CHECK=1">>, Boot)),
               ?assertEqual(0, occurrences(output(Node), <<"health check">>))
       end).
+
+%% ---- tests: restart in place and reboot ----
+
+restart_test_() ->
+    with_receiver(
+      "init:restart/0: RELOADING, the applications stop and start again, READY; pings go on",
+      fun(R) ->
+              %% OTP 25's init:restart/0 takes some 1.3 s between the last application's stop
+              %% and the first one's start, without pings: a 3 s timeout leaves room for it.
+              Node = start_node(R, #{os_env => [{"WATCHDOG_USEC", "3000000"}],
+                                     vigil => [{watchdog_fraction, 0.1}],
+                                     demo => [{drain_ms, 3500}], then => restart_once}),
+              {Datagrams, Status} = until_exit(Node),
+              [Reloading] = [D || <<"RELOADING=1\n", _/binary>> = D <- bytes(Datagrams)],
+              ?assertMatch([<<"RELOADING=1">>, <<"MONOTONIC_USEC=", _/binary>>,
+                            <<"STATUS=restarting">>],
+                           binary:split(Reloading, <<"\n">>, [global])),
+              ?assertEqual([<<"STATUS=serving">>, <<"READY=1\nSTATUS=ready">>,
+                            Reloading, <<"STATUS=draining">>, <<"X_DEMO_STOPPED=1">>,
+                            <<"STATUS=serving">>, <<"READY=1\nSTATUS=ready">>
+                            | tl(tl(expected_lifecycle()))],
+                           no_pings(bytes(Datagrams))),
+              ?assertEqual(0, Status),
+              %% The drain is longer than the manager's timeout: the pings did not stop.
+              {UpToStopping, _} = lists:splitwith(
+                                    fun({_, D}) -> D =/= <<"STOPPING=1\nSTATUS=stopping">> end,
+                                    Datagrams),
+              ?assert(longest_ping_gap(UpToStopping) < 3000, UpToStopping),
+              %% Pings during the drain, longer than the timeout.
+              {_, Draining} = lists:splitwith(fun({_, D}) -> D =/= <<"STATUS=draining">> end,
+                                              UpToStopping),
+              {Drain, _} = lists:splitwith(fun({_, D}) -> D =/= <<"X_DEMO_STOPPED=1">> end,
+                                           Draining),
+              ?assert(length([P || {_, <<"WATCHDOG=1">> = P} <- Drain]) >= 5, Drain)
+      end).
+
+restart_auto_ready_test_() ->
+    with_receiver(
+      "init:restart/0 without a Ready child: READY=1 at the end of the second boot",
+      fun(R) ->
+              Node = start_node(R, #{demo => [{children, [status]}], then => restart_once}),
+              {Datagrams, 0} = until_exit(Node),
+              ?assertMatch([<<"STATUS=serving">>, ?AUTO_READY,
+                            <<"RELOADING=1\nMONOTONIC_USEC=", _/binary>>,
+                            <<"STATUS=draining">>, <<"X_DEMO_STOPPED=1">>,
+                            <<"STATUS=serving">>, ?AUTO_READY,
+                            <<"STOPPING=1\nSTATUS=stopping">>, <<"STATUS=draining">>,
+                            <<"X_DEMO_STOPPED=1">>],
+                           bytes(Datagrams))
+      end).
+
+reboot_test_() ->
+    with_receiver(
+      "init:reboot/0 without heart: STOPPING, the applications stop, exit status 75",
+      fun(R) ->
+              Node = start_node(R, #{then => reboot}),
+              {Datagrams, Status} = until_exit(Node),
+              ?assertEqual([<<"STATUS=serving">>, <<"READY=1\nSTATUS=ready">>,
+                            <<"STOPPING=1\nSTATUS=rebooting">>, <<"STATUS=draining">>,
+                            <<"X_DEMO_STOPPED=1">>],
+                           bytes(Datagrams)),
+              ?assertEqual(vigil_lifecycle:reboot_exit_status(), Status),
+              ?assertEqual(75, Status)
+      end).
+
+stop_with_status_test_() ->
+    with_receiver(
+      "init:stop(3): a stop, with its exit status",
+      fun(R) ->
+              Node = start_node(R, #{then => {stop, 3}}),
+              {Datagrams, Status} = until_exit(Node),
+              ?assertEqual(expected_lifecycle(), bytes(Datagrams)),
+              ?assertEqual(3, Status)
+      end).
+
+%% What init was asked, as the shutdown hook reads it.
+init_request_test() ->
+    ?assertEqual(stop, vigil_lifecycle:init_request()).
