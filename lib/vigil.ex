@@ -97,7 +97,12 @@ defmodule Vigil do
         watchdog_trigger_after: 3
 
   A check passes when it returns `:ok`, `true` or `{:ok, _}`; each runs in a process of its
-  own under its timeout (default 1000 ms), and a warning names the one that failed.
+  own under its timeout (default 1000 ms), and a warning names the one that failed. The
+  failure that lets the manager's watchdog expire is logged as an error, always, and shown
+  in the status line:
+
+      vigil: health check MyApp.Health.check/0 failed: ** (RuntimeError) boom; watchdog
+      ping skipped, and the manager's watchdog will expire (WatchdogSec=): ...
   `watchdog_trigger_after: n` sends `WATCHDOG=trigger` after `n` skipped pings in a row; it
   must fire before the manager's timeout, so `n * watchdog_fraction` must stay below 1 (here
   0.75), or the application does not start.

@@ -78,7 +78,13 @@
 %%     `#{check => Check, timeout => TimeoutMs, name => Name}'. A check passes when it returns
 %%     `ok', `true' or `{ok, _}'. All run at once, each in a process of its own, before every
 %%     ping; one that fails, raises or takes longer than its timeout (default 1000 ms) skips
-%%     that ping, and a warning names it (at most every 30 s per check).</li>
+%%     that ping, and a warning names it (at most every 30 s per check). The failure that
+%%     lets the manager's watchdog expire, i.e. whose skipped ping leaves the next one due
+%%     when `WATCHDOG_USEC' or more has passed since the last ping sent, is logged at error
+%%     level whatever that limit, once in a run of failures, naming the check and why, and
+%%     shown as `STATUS=watchdog: health check Name failed: Reason'. At the default fraction
+%%     0.5 this is the first failure. A check in an Elixir module is named and explained in
+%%     Elixir's terms (`MyApp.Health.check/0 failed: ** (RuntimeError) boom').</li>
 %% <li>`watchdog_trigger_after': after this many skipped pings in a row, send
 %%     WATCHDOG=trigger so that the manager acts at once, before the timeout would have run
 %%     out.</li>

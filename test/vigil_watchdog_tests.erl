@@ -151,7 +151,13 @@ health_test_() ->
                    [trigger_after_consecutive_failures]),
      with_watchdog([{"WATCHDOG_USEC", ?USEC}],
                    [{health_checks, [fun() -> true end, {?MODULE, health, []}]}],
-                   [passing_checks_ping])].
+                   [passing_checks_ping]),
+     %% A ping every 100 ms, a 400 ms timeout: the third skipped ping in a row is the one
+     %% that lets it expire.
+     with_watchdog([{"WATCHDOG_USEC", "400000"}],
+                   [{health_checks, [#{check => fun ?MODULE:health/0, name => <<"database">>}]},
+                    {watchdog_fraction, 0.25}],
+                   [expiring_failure_logged_past_the_rate_limit])].
 
 %% ---- tests: schedule and API ----
 
@@ -242,12 +248,15 @@ failing_check_skips_pings(R) ->
     set_healthy(ok),
     _ = ping_times(R, 2),
     set_healthy({error, unreachable}),
-    {log, warning, Text} = await_log(warning, <<"database">>),
+    %% At half the timeout, the first skipped ping already lets the manager's watchdog expire.
+    {log, error, Text} = await_log(error, <<"database">>),
+    ?assertNotEqual(nomatch, binary:match(Text, <<"watchdog will expire">>)),
     ?assertNotEqual(nomatch, binary:match(Text, <<"{error,unreachable}">>)),
     _ = recv_all(R),
     no_datagram_for(R, ?INTERVAL * 3),
     %% One line for a failing check, not one per skipped ping.
-    ?assertEqual([], [T || {log, warning, T} <- flush_mailbox()]),
+    ?assertEqual([], [T || {log, Level, T} <- flush_mailbox(), Level =/= debug,
+                           Level =/= info]),
     #{skipped := Skipped} = vigil:watchdog_info(),
     ?assert(Skipped >= 3),
     set_healthy(ok),
@@ -255,7 +264,7 @@ failing_check_skips_pings(R) ->
     assert_interval(?INTERVAL, ping_times(R, 3)).
 
 raising_check_skips_pings(R) ->
-    {log, warning, Text} = await_log(warning, <<"raising_check/0">>),
+    {log, error, Text} = await_log(error, <<"raising_check/0">>),
     ?assertNotEqual(nomatch, binary:match(Text, <<"raised error:disk_on_fire">>)),
     _ = recv_all(R),
     no_datagram_for(R, ?INTERVAL * 2),
@@ -267,7 +276,7 @@ hanging_check_is_killed(R) ->
     %% The watchdog answers while its check hangs.
     ?assertMatch(#{active := true}, gen_server:call(vigil_watchdog, info, 50)),
     ?assertEqual(killed, receive {'DOWN', Ref, process, Pid, Why} -> Why after 1000 -> alive end),
-    {log, warning, Text} = await_log(warning, <<"hanging_check/0">>),
+    {log, error, Text} = await_log(error, <<"hanging_check/0">>),
     ?assertNotEqual(nomatch, binary:match(Text, <<"no answer within 30 ms">>)),
     _ = recv_all(R),
     no_datagram_for(R, ?INTERVAL * 2).
@@ -284,6 +293,31 @@ passing_checks_ping(R) ->
     ?assert(Longest > 0),
     %% The 1000 ms default check timeout must fit: 3 x 1 s / (1 - 0.5) = 6 s at least.
     ?assert(Rec >= 6).
+
+expiring_failure_logged_past_the_rate_limit(R) ->
+    set_healthy(ok),
+    _ = ping_times(R, 2),
+    set_healthy({error, unreachable}),
+    %% The first failure: a warning, which silences the next ones for 30 s.
+    {log, warning, First} = await_log(warning, <<"database">>),
+    ?assertEqual(nomatch, binary:match(First, <<"will expire">>)),
+    %% The third: an error all the same, naming the check and why, and the status line.
+    {log, error, Fatal} = await_log(error, <<"database">>),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"returned {error,unreachable}">>)),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"watchdog will expire">>)),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"timeout is 400 ms">>)),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"(3 skipped in a row)">>)),
+    ?assertEqual([], [T || {log, L, T} <- flush_mailbox(), L =:= warning orelse L =:= error]),
+    ?assertEqual({ok, <<"STATUS=watchdog: health check database failed: "
+                        "returned {error,unreachable}">>}, recv(R, 1000)),
+    %% Once in a run of failures.
+    no_datagram_for(R, ?INTERVAL * 3),
+    ?assertEqual([], [T || {log, error, T} <- flush_mailbox()]),
+    set_healthy(ok),
+    _ = await_log(notice, <<"pass again">>),
+    set_healthy({error, down}),
+    {log, error, Again} = await_log(error, <<"database">>),
+    ?assertNotEqual(nomatch, binary:match(Again, <<"returned {error,down}">>)).
 
 raising_check() ->
     error(disk_on_fire).
