@@ -74,7 +74,14 @@ reboot_exit_status() ->
 %% ping), and the restarted vigil pings again as soon as it starts.
 announce(restart, _Reason) ->
     Ping = try vigil_watchdog:restarting() catch exit:_ -> false end,
-    persistent_term:put(?RESTARTING, #{ping => Ping}),
+    %% The timeout the manager has now, which watchdog_timeout/1 may have changed.
+    Timeout = try vigil_watchdog:info() of
+                  #{timeout := Ms} when is_integer(Ms) -> #{watchdog_usec => Ms * 1000};
+                  _ -> #{}
+              catch
+                  exit:_ -> #{}
+              end,
+    persistent_term:put(?RESTARTING, #{ping => Ping, env => Timeout}),
     vigil_delivery:deliver([{<<"RELOADING">>, <<"1">>}, {<<"MONOTONIC_USEC">>, monotonic},
                             {<<"STATUS">>, {text, <<"restarting">>}}]);
 %% init:reboot/0 ends the OS process, with status 0, for heart to start a new one. Without
@@ -114,8 +121,8 @@ halt_after(Controller, Status) ->
 -spec stopped() -> ok.
 stopped() ->
     case persistent_term:get(?RESTARTING, undefined) of
-        #{ping := Ping} ->
-            vigil_env:restore(),
+        #{ping := Ping, env := Env} ->
+            vigil_env:restore(Env),
             _ = Ping andalso vigil_delivery:ping(),
             ok;
         undefined ->

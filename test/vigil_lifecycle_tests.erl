@@ -97,6 +97,16 @@ then(Then) ->
                 false -> os:putenv("VIGIL_TEST_RESTARTED", "1"), init:restart();
                 _ -> init:stop()
             end;
+        {timeout_then_restart, Ms} ->
+            case os:getenv("VIGIL_TEST_RESTARTED") of
+                false ->
+                    ok = vigil:watchdog_timeout(Ms),
+                    os:putenv("VIGIL_TEST_RESTARTED", "1"),
+                    init:restart();
+                _ ->
+                    timer:sleep(1000),
+                    init:stop()
+            end;
         wait -> ok
     end.
 
@@ -419,6 +429,26 @@ restart_auto_ready_test_() ->
                             <<"STOPPING=1\nSTATUS=stopping">>, <<"STATUS=draining">>,
                             <<"X_DEMO_STOPPED=1">>],
                            bytes(Datagrams))
+      end).
+
+restart_keeps_changed_timeout_test_() ->
+    with_receiver(
+      "init:restart/0 after watchdog_timeout/1: the restarted node pings at the new interval",
+      fun(R) ->
+              Node = start_node(R, #{os_env => [{"WATCHDOG_USEC", "3000000"}],
+                                     then => {timeout_then_restart, 400}}),
+              {Datagrams, 0} = until_exit(Node),
+              Bytes = bytes(Datagrams),
+              ?assert(lists:member(<<"WATCHDOG_USEC=400000">>, Bytes)),
+              %% From the second READY=1 to STOPPING=1: a ping every 200 ms.
+              IsReady = fun({_, D}) -> not (starts(<<"READY=1">>))(D) end,
+              AfterFirst = tl(lists:dropwhile(IsReady, Datagrams)),
+              AfterSecond = tl(lists:dropwhile(IsReady, AfterFirst)),
+              {SecondBoot, _} = lists:splitwith(
+                                  fun({_, D}) -> not (starts(<<"STOPPING=1">>))(D) end,
+                                  AfterSecond),
+              ?assert(length([P || {_, <<"WATCHDOG=1">> = P} <- SecondBoot]) >= 4, SecondBoot),
+              ?assert(longest_ping_gap(SecondBoot) < 300, SecondBoot)
       end).
 
 reboot_test_() ->
