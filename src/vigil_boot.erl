@@ -10,16 +10,17 @@
 %% follow are waited for by asking init:get_status/0, at most every ?POLL_MAX_MS. A node that
 %% had booted before vigil started (the application started by hand) is taken as booted.
 %%
-%% READY=1 delivered by anyone (vigil_delivery tells this process, ready_sent/0) counts, as long
-%% as it was sent or queued. At the end of boot, with no READY=1 yet and a manager listening:
-%% `ready => auto' sends it, with a status line saying so; `ready => manual' logs a warning.
-%% The application is up at the first READY=1 or at the end of boot, whichever comes first; the
-%% watchdog runs the health checks from then on (vigil_watchdog:up/0), and pings without them
-%% before.
+%% READY=1 delivered by anyone counts, as long as it was sent or queued: vigil_delivery keeps
+%% it, tells this process when it happens, and is asked again at the end of boot (so that a
+%% READY=1 delivered just before is never missed). At the end of boot, with no READY=1 yet and
+%% a manager listening: `ready => auto' sends it, with a status line saying so;
+%% `ready => manual' logs a warning. The application is up at the first READY=1 or at the end
+%% of boot, whichever comes first; watch_up/1 tells the watchdog, which runs the health checks
+%% from then on and pings without them before.
 -module(vigil_boot).
 -behaviour(gen_server).
 
--export([start_link/0, ready_sent/0, is_up/0]).
+-export([start_link/0, watch_up/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -include_lib("kernel/include/logger.hrl").
@@ -31,6 +32,8 @@
 -record(state, {
     booted = false :: boolean(),
     ready = false :: boolean(),
+    %% The processes to tell when the application is up.
+    watchers = [] :: [pid()],
     poll = ?POLL_FIRST_MS :: pos_integer()
 }).
 
@@ -38,22 +41,17 @@
 start_link() ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
 
-%% @doc READY=1 has been sent, or queued to be. Called by vigil_delivery; nothing happens when
-%% the application is not running.
--spec ready_sent() -> ok.
-ready_sent() ->
-    gen_server:cast(?MODULE, ready_sent).
-
-%% @doc Whether the application is up: READY=1 was sent or the boot is over.
--spec is_up() -> boolean().
-is_up() ->
-    try gen_server:call(?MODULE, is_up)
+%% @doc Whether the application is up (READY=1 was sent or the boot is over); if not, `Pid'
+%% gets `{vigil_boot, up}' when it is. False without the process.
+-spec watch_up(pid()) -> boolean().
+watch_up(Pid) ->
+    try gen_server:call(?MODULE, {watch_up, Pid})
     catch exit:{noproc, _} -> false
     end.
 
 -spec init([]) -> {ok, #state{}}.
 init([]) ->
-    State = #state{},
+    State = #state{ready = vigil_delivery:watch_ready(self())},
     _ = case init:get_status() of
             {started, _} ->
                 self() ! booted;
@@ -69,21 +67,21 @@ init([]) ->
         end,
     {ok, State}.
 
--spec handle_call(is_up, gen_server:from(), #state{}) -> {reply, boolean(), #state{}}.
-handle_call(is_up, _From, State) ->
-    {reply, up(State), State}.
-
--spec handle_cast(ready_sent, #state{}) -> {noreply, #state{}}.
-handle_cast(ready_sent, #state{ready = true} = State) ->
-    {noreply, State};
-handle_cast(ready_sent, State) ->
+-spec handle_call({watch_up, pid()}, gen_server:from(), #state{}) ->
+    {reply, boolean(), #state{}}.
+handle_call({watch_up, Pid}, _From, #state{watchers = Watchers} = State) ->
     case up(State) of
-        true -> ok;
-        false -> vigil_watchdog:up()
-    end,
-    {noreply, State#state{ready = true}}.
+        true -> {reply, true, State};
+        false -> {reply, false, State#state{watchers = [Pid | Watchers]}}
+    end.
+
+-spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
+handle_cast(_Msg, State) ->
+    {noreply, State}.
 
 -spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({vigil_delivery, ready_sent}, State) ->
+    {noreply, is_up(State#state{ready = true})};
 handle_info({init, started}, State) ->
     %% The boot script is done; the command line's -s, -run and -eval may still run.
     {noreply, check(State)};
@@ -96,6 +94,11 @@ handle_info(_Stale, State) ->
 
 up(#state{booted = Booted, ready = Ready}) ->
     Booted orelse Ready.
+
+%% Tell the watchers, once.
+is_up(#state{watchers = Watchers} = State) ->
+    _ = [Pid ! {?MODULE, up} || Pid <- Watchers],
+    State#state{watchers = []}.
 
 check(#state{booted = true} = State) ->
     State;
@@ -113,9 +116,11 @@ poll(#state{poll = Ms} = State) ->
 booted(#state{ready = true} = State) ->
     State#state{booted = true};
 booted(State) ->
-    end_of_boot(vigil_config:get(ready), vigil_nif:enabled()),
-    vigil_watchdog:up(),
-    State#state{booted = true}.
+    case vigil_delivery:ready_delivered() of
+        true -> ok;
+        false -> end_of_boot(vigil_config:get(ready), vigil_nif:enabled())
+    end,
+    is_up(State#state{booted = true}).
 
 %% No READY=1 by the end of boot.
 end_of_boot(_Mode, false) ->

@@ -15,7 +15,7 @@
 -module(vigil_watchdog).
 -behaviour(gen_server).
 
--export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, up/0, restarting/0]).
+-export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, restarting/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 -export([report/1]).
 
@@ -78,10 +78,6 @@ set_timeout(Usec) -> gen_server:call(?MODULE, {set_timeout, Usec}).
 -spec info() -> map().
 info() -> gen_server:call(?MODULE, info).
 
-%% @doc The application is up: run the health checks before every ping from now on.
--spec up() -> ok.
-up() -> gen_server:cast(?MODULE, up).
-
 %% @doc The node restarts in place: ping without the health checks, which its stopping
 %% applications would fail. Returns whether pings are being sent.
 -spec restarting() -> boolean().
@@ -100,7 +96,7 @@ init([]) ->
                              || #{check := Run, timeout := Timeout, name := Name}
                                     <- vigil_config:get(health_checks)],
                    trigger_after = vigil_config:get(watchdog_trigger_after),
-                   checking = vigil_boot:is_up()},
+                   checking = vigil_boot:watch_up(self())},
     {ok, start_ticking(now_ms(), State)}.
 
 -spec handle_call(enable | disable | {set_timeout, pos_integer()} | info | restarting,
@@ -124,12 +120,13 @@ handle_call(restarting, _From, State) ->
     end.
 
 -spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
-handle_cast(up, State) ->
-    {noreply, State#state{checking = true}};
 handle_cast(_Msg, State) ->
     {noreply, State}.
 
 -spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({vigil_boot, up}, State) ->
+    %% The application is up: run the health checks before every ping from now on.
+    {noreply, State#state{checking = true}};
 handle_info({timeout, Timer, tick}, #state{timer = Timer} = State) ->
     {noreply, tick(State)};
 handle_info({timeout, _Timer, {check_timeout, Ref}}, State) ->
