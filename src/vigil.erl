@@ -312,7 +312,7 @@ ready_spec() ->
 %% its start function sends and returns `ignore'. The supervisor keeps it, so a restart of the
 %% children before it (`rest_for_one', `one_for_all') sends READY=1 again, which the manager
 %% ignores from a running service, and brings back the status line. Options: `status',
-%% `id' (default `vigil_ready').
+%% `id' (default `vigil_ready'). Without one, see Readiness.
 -spec ready_spec(child_options()) -> supervisor:child_spec().
 ready_spec(Options) ->
     vigil_ready:child_spec(Options).
