@@ -81,8 +81,18 @@ node_boot(#{vigil := VigilEnv, demo := DemoEnv, then := Then} = Opts) ->
     end,
     ok = application:load(demo_app()),
     [ok = application:set_env(vigil_demo, K, V) || {K, V} <- DemoEnv],
-    {ok, _} = application:ensure_all_started(vigil_demo),
-    _ = spawn(fun() -> then(Then) end),
+    case maps:get(late, Opts, false) of
+        false ->
+            {ok, _} = application:ensure_all_started(vigil_demo),
+            _ = spawn(fun() -> then(Then) end);
+        true ->
+            %% The applications start after the boot, as from a remote shell.
+            _ = spawn(fun() ->
+                              wait_booted(),
+                              {ok, _} = application:ensure_all_started(vigil_demo),
+                              then(Then)
+                      end)
+    end,
     ok.
 
 then(Then) ->
@@ -124,7 +134,8 @@ start_node(R, Opts) ->
     Paths = lists:usort([filename:dirname(code:which(M)) || M <- [vigil, ?MODULE]]),
     Boot = #{vigil => maps:get(vigil, Opts, []), demo => maps:get(demo, Opts, []),
              then => maps:get(then, Opts, stop),
-             previous_shutdown_func => maps:get(previous_shutdown_func, Opts, false)},
+             previous_shutdown_func => maps:get(previous_shutdown_func, Opts, false),
+             late => maps:get(late, Opts, false)},
     Eval = lists:flatten(io_lib:format("~p:node_boot(~0p).", [?MODULE, Boot])),
     Env = [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))},
            {"VIGIL_TEST_RESTARTED", false} | maps:get(os_env, Opts, [])],
@@ -357,6 +368,16 @@ manual_ready_with_child_test_() ->
               {Datagrams, 0} = until_exit(Node),
               ?assertEqual(expected_lifecycle(), bytes(Datagrams)),
               ?assertEqual(0, occurrences(output(Node), <<"has not been sent">>))
+      end).
+
+late_start_test_() ->
+    with_receiver(
+      "vigil started after the boot: the boot is over, READY=1 at once",
+      fun(R) ->
+              Node = start_node(R, #{late => true, demo => [{children, [status]}]}),
+              {Datagrams, 0} = until_exit(Node),
+              ?assertEqual([?AUTO_READY, <<"STATUS=serving">> | tl(tl(expected_lifecycle()))],
+                           bytes(Datagrams))
       end).
 
 %% ---- tests: health checks wait for the application ----
