@@ -10,8 +10,12 @@ defmodule Vigil do
 
   Shutdown: `STOPPING=1`, with the status line `config :vigil, stopping_status: ...`, is
   sent when the application controller begins to terminate, before any application stops:
-  on `System.stop/0`, `:init.stop/0` and SIGTERM. See `Vigil.Ready` and `Vigil.Status` for
-  the supervision tree.
+  on `System.stop/0`, `:init.stop/0` and SIGTERM. `System.restart/0` (`bin/app restart`) is
+  reported as a reload instead: `RELOADING=1`, then `READY=1` once the applications have
+  started again, the watchdog pinging throughout. `:init.reboot/0` sends `STOPPING=1` and
+  exits with status 75 once the applications have stopped, for the unit's
+  `RestartForceExitStatus=75`. See "Stopping, restarting and rebooting" in the `:vigil`
+  documentation, and `Vigil.Ready` and `Vigil.Status` for the supervision tree.
   """
 
   @typedoc "An assignment name: an atom, a binary or a charlist of `[A-Z_][A-Z0-9_]*`."
@@ -21,7 +25,13 @@ defmodule Vigil do
   @typedoc "What a call returns when it did not send."
   @type error :: {:error, :inet.posix() | :timeout | {:invalid, key()}}
 
-  @doc "`READY=1`: start-up is finished. With `Type=notify`, `systemctl start` returns now."
+  @doc """
+  `READY=1`: start-up is finished. With `Type=notify`, `systemctl start` returns now.
+
+  Usually sent by a `Vigil.Ready` child. When nothing has sent it by the end of the boot,
+  vigil sends it then (`config :vigil, ready: :auto`, the default); with `ready: :manual` it
+  logs a warning instead.
+  """
   @spec ready() :: :ok | error()
   defdelegate ready(), to: :vigil
 
@@ -78,14 +88,24 @@ defmodule Vigil do
   process; enabling pings at once. Disabling does not tell the manager, which still acts when
   the timeout passes without a ping.
 
-  Health checks run before every automatic ping; a failing one skips it:
+  Health checks run before every automatic ping once the application is up (`READY=1` sent,
+  or the release booted); a failing one skips it:
 
       config :vigil,
         health_checks: [{MyApp.Health, :check, []}, {&MyApp.Repo.healthy?/0, 500}],
+        watchdog_fraction: 0.25,
         watchdog_trigger_after: 3
 
   A check passes when it returns `:ok`, `true` or `{:ok, _}`; each runs in a process of its
-  own under its timeout (default 1000 ms), and a warning names the one that failed.
+  own under its timeout (default 1000 ms), and a warning names the one that failed. The
+  failure that lets the manager's watchdog expire is logged as an error, always, and shown
+  in the status line:
+
+      vigil: health check MyApp.Health.check/0 failed: ** (RuntimeError) boom; watchdog
+      ping skipped, and the manager's watchdog will expire (WatchdogSec=): ...
+  `watchdog_trigger_after: n` sends `WATCHDOG=trigger` after `n` skipped pings in a row; it
+  must fire before the manager's timeout, so `n * watchdog_fraction` must stay below 1 (here
+  0.75), or the application does not start.
   """
   @spec watchdog(:ping | :trigger | :enable | :disable) :: :ok | error()
   defdelegate watchdog(action), to: :vigil

@@ -50,11 +50,16 @@
 %%     between 0 and 1 (default 0.5);</li>
 %% <li>`health_checks': a list of checks (see Watchdog; default `[]'); the value named in the
 %%     error is the entry at fault;</li>
-%% <li>`watchdog_trigger_after': a positive integer or `infinity' (default `infinity');</li>
+%% <li>`watchdog_trigger_after': a positive integer or `infinity' (default `infinity'). The
+%%     N-th skipped ping in a row falls N times `watchdog_fraction' of the timeout after the
+%%     last ping, so N must keep N * `watchdog_fraction' below 1: at the default 0.5 only 1
+%%     acts, 3 asks for a fraction below 1/3 (e.g. 0.25). A larger N is refused at start
+%%     (`{bad_config, watchdog_trigger_after, N}', and an error log says why and what fits);</li>
 %% <li>`stopping_status': the status line sent with STOPPING=1, Unicode text (default
 %%     "stopping");</li>
 %% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
 %%     default `undefined');</li>
+%% <li>`ready': `auto' or `manual' (see Readiness; default `auto');</li>
 %% <li>`unit': the settings of the unit generator (`mix vigil.gen.unit'), read by it only.</li>
 %% </ul>
 %% The environment the manager hands over is not configuration: a `NOTIFY_SOCKET' that is not
@@ -65,18 +70,43 @@
 %% When the manager sets `WATCHDOG_USEC' (`WatchdogSec=' in the unit) and `WATCHDOG_PID' is
 %% unset or names this BEAM, a process of the application sends WATCHDOG=1 at the fraction
 %% `watchdog_fraction' of the timeout, at high priority, for as long as the health checks
-%% pass. Application environment (see Configuration):
+%% pass. The health checks begin once the application is up (see Readiness); during the boot
+%% the pings go out without them, as the application's processes may not exist yet (the
+%% manager's watchdog runs from the service's start; `TimeoutStartSec=' bounds the boot).
+%% Application environment (see Configuration):
 %% <ul>
 %% <li>`health_checks': a list of `{M, F, A}', funs of no arguments, `{Check, TimeoutMs}' or
 %%     `#{check => Check, timeout => TimeoutMs, name => Name}'. A check passes when it returns
 %%     `ok', `true' or `{ok, _}'. All run at once, each in a process of its own, before every
 %%     ping; one that fails, raises or takes longer than its timeout (default 1000 ms) skips
-%%     that ping, and a warning names it (at most every 30 s per check).</li>
+%%     that ping, and a warning names it (at most every 30 s per check). The failure that
+%%     lets the manager's watchdog expire, i.e. whose skipped ping leaves the next one due
+%%     when `WATCHDOG_USEC' or more has passed since the last ping sent, is logged at error
+%%     level whatever that limit, once in a run of failures, naming the check and why, and
+%%     shown as `STATUS=watchdog: health check Name failed: Reason'. At the default fraction
+%%     0.5 this is the first failure. A check in an Elixir module is named and explained in
+%%     Elixir's terms (`MyApp.Health.check/0 failed: ** (RuntimeError) boom').</li>
 %% <li>`watchdog_trigger_after': after this many skipped pings in a row, send
-%%     WATCHDOG=trigger so that the manager acts at once.</li>
+%%     WATCHDOG=trigger so that the manager acts at once, before the timeout would have run
+%%     out.</li>
 %% </ul>
 %% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
 %% for it; `vigil-unit --watchdog-sec N' writes it into the unit.
+%%
+%% <h3>Readiness</h3>
+%% With `Type=notify', the manager waits for READY=1 for `TimeoutStartSec='. It is sent by a
+%% {@link ready_spec/1} child (`Vigil.Ready') once the children before it have started, by
+%% {@link ready/0}, or by {@link notify/1} with READY=1. When none of them has sent it by the
+%% time the release has finished booting, i.e. when init reports `started' (every
+%% application of the boot script has started, and the `-s', `-run' and `-eval' commands of
+%% the command line have returned), `ready => auto' (the default) sends
+%% `READY=1' with `STATUS=ready (READY=1 sent by vigil at the end of boot)'. A readiness child
+%% always runs before the end of boot, since it starts inside an application's start, so it
+%% wins. `ready => manual' sends nothing and logs a warning, once, that READY=1 has not been
+%% sent and the manager will time out. Only under a manager (`NOTIFY_SOCKET' set). A node that
+%% has finished booting before vigil starts (vigil started by hand) counts as booted when
+%% vigil starts. The application is up at the first READY=1 or at the end of boot, whichever
+%% comes first.
 %%
 %% <h3>Long boots</h3>
 %% With `Type=notify', the manager gives up when READY=1 has not come within
@@ -87,12 +117,31 @@
 %%     lists:foreach(fun(Step) -> ok = vigil:extend_timeout(60000), Step() end, Steps).
 %% '''
 %%
-%% <h3>Stopping</h3>
-%% STOPPING=1, with the status line `stopping_status', is sent when the
-%% application_controller begins to terminate, before any application stops: on `init:stop/0'
-%% and on SIGTERM, which the BEAM turns into `init:stop/0'. vigil sets kernel's
-%% `shutdown_func' for this and calls the one set before it, if any. `init:restart/0' looks
-%% the same and sends it too.
+%% <h3>Stopping, restarting and rebooting</h3>
+%% vigil sets kernel's `shutdown_func', which the application_controller calls when it begins
+%% to terminate, before any application stops, and calls the one set before it, if any. What
+%% it sends depends on what init was asked:
+%% <ul>
+%% <li>`init:stop/0,1', and SIGTERM, which the BEAM turns into `init:stop/0': STOPPING=1 with
+%%     the status line `stopping_status'. Watchdog pings end there. The VM exits with status 0
+%%     (or the one given to `init:stop/1').</li>
+%% <li>`init:restart/0' (`System.restart/0', a release's `bin/app restart'): the applications
+%%     stop and start again in the same OS process. RELOADING=1 with MONOTONIC_USEC and
+%%     `STATUS=restarting' is sent; the manager keeps the service active, in its reloading
+%%     state, until READY=1, which the restarted boot sends (a readiness child, or the end of
+%%     boot; see Readiness). The watchdog goes on pinging, without health checks, until vigil
+%%     stops, pings once more then, and again as soon as vigil has started in the new boot: the
+%%     time between these two, OTP's own restart and the start of the applications vigil
+%%     depends on, must stay within `WatchdogSec=' (on OTP 25, init:restart/0 alone takes some
+%%     1.3 s). The restart must end within the unit's `TimeoutStartSec=', which bounds a
+%%     reload.</li>
+%% <li>`init:reboot/0': without heart, the BEAM would exit with status 0 and the manager would
+%%     leave the service stopped. STOPPING=1 with `STATUS=rebooting' is sent, the applications
+%%     stop as on `init:stop/0', then the VM exits with status 75 (EX_TEMPFAIL in sysexits.h:
+%%     a temporary failure, try again), which a unit with `RestartForceExitStatus=75' (and
+%%     `SuccessExitStatus=75', so that it is not counted as a failure) restarts whatever its
+%%     `Restart='. With heart running, the exit is left to it.</li>
+%% </ul>
 %%
 %% <h3>Reload</h3>
 %% {@link reload/1} wraps a reload in RELOADING=1 and READY=1. With `sighup' set to an
@@ -264,7 +313,7 @@ ready_spec() ->
 %% its start function sends and returns `ignore'. The supervisor keeps it, so a restart of the
 %% children before it (`rest_for_one', `one_for_all') sends READY=1 again, which the manager
 %% ignores from a running service, and brings back the status line. Options: `status',
-%% `id' (default `vigil_ready').
+%% `id' (default `vigil_ready'). Without one, see Readiness.
 -spec ready_spec(child_options()) -> supervisor:child_spec().
 ready_spec(Options) ->
     vigil_ready:child_spec(Options).

@@ -30,7 +30,8 @@ start() ->
 
 -spec stop(term()) -> ok.
 stop(_State) ->
-    vigil_lifecycle:uninstall().
+    ok = vigil_lifecycle:uninstall(),
+    vigil_lifecycle:stopped().
 
 %% A packaging mistake must not take the release down: say what is missing and run as with no
 %% manager. Under a manager READY=1 will then not arrive, and the start times out.

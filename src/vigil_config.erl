@@ -12,11 +12,13 @@
 
 -export([load/0, get/1, defaults/0]).
 
+-include_lib("kernel/include/logger.hrl").
+
 -define(KEY, {vigil, config}).
 -define(DEFAULT_CHECK_TIMEOUT, 1000).
 
 -type key() :: send_deadline | watchdog_fraction | health_checks | watchdog_trigger_after
-             | stopping_status | sighup.
+             | stopping_status | sighup | ready.
 -type health_check() :: #{check := vigil_watchdog:check(), timeout := pos_integer(),
                           name := binary()}.
 -type config() :: #{send_deadline := timeout(),
@@ -24,7 +26,8 @@
                     health_checks := [health_check()],
                     watchdog_trigger_after := pos_integer() | infinity,
                     stopping_status := binary(),
-                    sighup := undefined | ignore | vigil_reload:reload_fun()}.
+                    sighup := undefined | ignore | vigil_reload:reload_fun(),
+                    ready := auto | manual}.
 -export_type([key/0, config/0, health_check/0]).
 
 %% Keys of the environment that belong to someone else: `unit' is read by the unit generator
@@ -39,7 +42,8 @@ defaults() ->
       health_checks => [],
       watchdog_trigger_after => infinity,
       stopping_status => "stopping",
-      sighup => undefined}.
+      sighup => undefined,
+      ready => auto}.
 
 %% @doc Read and check the whole environment of the application, and keep the result.
 -spec load() -> {ok, config()} | {error, {bad_config, atom(), term()}}.
@@ -51,8 +55,9 @@ load() ->
         [{Key, Value} | _] ->
             {error, {bad_config, Key, Value}};
         [] ->
-            try maps:map(fun(Key, Default) -> check(Key, maps:get(Key, Env, Default)) end,
-                         defaults()) of
+            try check_together(maps:map(fun(Key, Default) ->
+                                                check(Key, maps:get(Key, Env, Default))
+                                        end, defaults())) of
                 Config ->
                     keep(Config),
                     {ok, Config}
@@ -89,7 +94,36 @@ check(sighup, undefined) -> undefined;
 check(sighup, ignore) -> ignore;
 check(sighup, {M, F, A} = MFA) when is_atom(M), is_atom(F), is_list(A) -> MFA;
 check(sighup, Fun) when is_function(Fun, 0) -> Fun;
+check(ready, auto) -> auto;
+check(ready, manual) -> manual;
 check(Key, Value) -> bad(Key, Value).
+
+%% Values that are valid alone but not together. watchdog_trigger_after counts skipped pings,
+%% which come every watchdog_fraction of the manager's timeout: the N-th falls at N * fraction
+%% of it after the last ping, so at N * fraction >= 1 the manager has acted before the trigger
+%% could be sent, whatever WATCHDOG_USEC is.
+check_together(#{watchdog_trigger_after := N, watchdog_fraction := Fraction})
+  when is_integer(N), N * Fraction >= 1 ->
+    Most = max_trigger_after(Fraction),
+    ?LOG_ERROR("vigil: watchdog_trigger_after ~b can never act at watchdog_fraction ~ts: the "
+               "~b-th skipped ping would fall at ~ts times the manager's watchdog timeout, when "
+               "the manager has already acted. Use at most ~b at this fraction, or a smaller "
+               "watchdog_fraction (below ~ts for ~b).",
+               [N, float_text(Fraction), N, float_text(N * Fraction), Most, float_text(1 / N), N]),
+    bad(watchdog_trigger_after, N);
+check_together(Config) ->
+    Config.
+
+%% The largest N with N * Fraction < 1 (at least 1, as Fraction < 1).
+max_trigger_after(Fraction) ->
+    Ceiling = ceil(1 / Fraction),
+    case (Ceiling - 1) * Fraction < 1 of
+        true -> Ceiling - 1;
+        false -> Ceiling - 2
+    end.
+
+float_text(F) ->
+    float_to_list(F, [{decimals, 4}, compact]).
 
 -spec bad(atom(), term()) -> no_return().
 bad(Key, Value) ->

@@ -19,7 +19,7 @@
 -behaviour(gen_server).
 
 -export([deliver/1, status/1, ping/0, barrier/1, class/1]).
--export([start_link/0, queue/1, queue_latest/0, drained/1]).
+-export([start_link/0, queue/1, queue_latest/0, drained/1, watch_ready/1, ready_delivered/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -include_lib("kernel/include/logger.hrl").
@@ -41,6 +41,9 @@
     callers = #{} :: #{reference() => {gen_server:from(), reference() | undefined}},
     %% The NIF may hold a refused latest-wins message.
     latest = false :: boolean(),
+    %% READY=1 has been delivered since the process started; the processes to tell when it is.
+    ready = false :: boolean(),
+    ready_watchers = [] :: [pid()],
     %% Waiting for room: the watch (undefined when there is no socket to watch) and the
     %% fallback timer.
     wait :: undefined | {{vigil_nif:watch(), reference()} | undefined, reference()},
@@ -53,7 +56,7 @@
 -spec deliver(vigil_nif:pairs()) -> result().
 deliver(Pairs) ->
     case class(Pairs) of
-        change -> change(Pairs);
+        change -> ready_sent(Pairs, change(Pairs));
         latest -> latest(vigil_nif:send_latest(Pairs));
         once -> vigil_nif:send(Pairs)
     end.
@@ -158,6 +161,20 @@ kind(_, _) -> once.
 key(Key) when is_atom(Key) -> atom_to_binary(Key, latin1);
 key(Key) -> iolist_to_binary(Key).
 
+%% READY=1 sent, or queued to be, whoever sent it: this module's process keeps it, for
+%% watch_ready/1 and ready_delivered/0.
+ready_sent(Pairs, Result) when Result =:= ok; Result =:= {error, timeout} ->
+    case lists:any(fun is_ready/1, Pairs) of
+        true -> gen_server:cast(?MODULE, ready_sent);
+        false -> ok
+    end,
+    Result;
+ready_sent(_Pairs, Result) ->
+    Result.
+
+is_ready({Key, Value}) ->
+    key(Key) =:= <<"READY">> andalso (Value =:= <<"1">> orelse Value =:= 1).
+
 %% A change goes behind the changes queued before it, if any.
 change(Pairs) ->
     case queued() of
@@ -211,6 +228,22 @@ drained(Timeout) ->
             end
     end.
 
+%% @doc Whether READY=1 has been delivered (sent, or queued); if not, `Pid' gets
+%% `{vigil_delivery, ready_sent}' when it is. False without the process.
+-spec watch_ready(pid()) -> boolean().
+watch_ready(Pid) ->
+    try gen_server:call(?MODULE, {watch_ready, Pid}, infinity)
+    catch exit:{noproc, _} -> false
+    end.
+
+%% @doc Whether READY=1 has been delivered. Every READY=1 delivered before the call, by any
+%% process, counts: the caller's call comes after its notice in this process's queue.
+-spec ready_delivered() -> boolean().
+ready_delivered() ->
+    try gen_server:call(?MODULE, ready_delivered, infinity)
+    catch exit:{noproc, _} -> false
+    end.
+
 %% @doc The NIF holds a refused latest-wins message: send it when there is room.
 -spec queue_latest() -> ok.
 queue_latest() ->
@@ -229,8 +262,9 @@ init([]) ->
     atomics:put(Counter, 1, 0),
     {ok, #state{queued = Counter}}.
 
--spec handle_call({queue, vigil_nif:pairs()} | drained, gen_server:from(), #state{}) ->
-    {noreply, #state{}}.
+-spec handle_call({queue, vigil_nif:pairs()} | drained | {watch_ready, pid()} | ready_delivered,
+                  gen_server:from(), #state{}) ->
+    {noreply, #state{}} | {reply, boolean(), #state{}}.
 handle_call({queue, Pairs}, From, #state{changes = Changes, callers = Callers} = State) ->
     Id = make_ref(),
     atomics:add(State#state.queued, 1, 1),
@@ -238,11 +272,20 @@ handle_call({queue, Pairs}, From, #state{changes = Changes, callers = Callers} =
     {noreply, flush(State#state{changes = queue:in({change, Id, Pairs}, Changes),
                                 callers = Callers#{Id => Caller}})};
 handle_call(drained, From, #state{changes = Changes} = State) ->
-    {noreply, flush(State#state{changes = queue:in({drained, From}, Changes)})}.
+    {noreply, flush(State#state{changes = queue:in({drained, From}, Changes)})};
+handle_call({watch_ready, _Pid}, _From, #state{ready = true} = State) ->
+    {reply, true, State};
+handle_call({watch_ready, Pid}, _From, #state{ready_watchers = Watchers} = State) ->
+    {reply, false, State#state{ready_watchers = [Pid | Watchers]}};
+handle_call(ready_delivered, _From, #state{ready = Ready} = State) ->
+    {reply, Ready, State}.
 
--spec handle_cast(queue_latest, #state{}) -> {noreply, #state{}}.
+-spec handle_cast(queue_latest | ready_sent, #state{}) -> {noreply, #state{}}.
 handle_cast(queue_latest, State) ->
-    {noreply, flush(State#state{latest = true})}.
+    {noreply, flush(State#state{latest = true})};
+handle_cast(ready_sent, #state{ready_watchers = Watchers} = State) ->
+    _ = [Pid ! {?MODULE, ready_sent} || Pid <- Watchers],
+    {noreply, State#state{ready = true, ready_watchers = []}}.
 
 -spec handle_info(term(), #state{}) -> {noreply, #state{}}.
 handle_info({select, Watch, Ref, ready_output}, #state{wait = {{Watch, Ref}, _}} = State) ->

@@ -7,7 +7,8 @@
 %% libc's getenv/3 in a NIF does not see it, so the address is handed to the NIF from here.
 -module(vigil_env).
 
--export([capture/0, notify_socket/0, notify_socket_from/1, watchdog_usec/0, watchdog_pid/0]).
+-export([capture/0, restore/1, notify_socket/0, notify_socket_from/1, watchdog_usec/0,
+         watchdog_pid/0]).
 
 -define(KEY, {vigil, env}).
 -define(VARS, ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]).
@@ -27,6 +28,23 @@ capture() ->
           end,
     persistent_term:put(?KEY, Env),
     Env.
+
+%% @doc Put the variables taken back into the environment, for a restart of the node in place
+%% (init:restart/0), which erases persistent_term: capture/0 takes them again. `Now' gives the
+%% values that have changed since they were taken (`watchdog_usec', as an integer).
+-spec restore(#{watchdog_usec => pos_integer()}) -> ok.
+restore(Now) ->
+    Taken = persistent_term:get(?KEY, #{}),
+    Env = maps:merge(Taken, maps:map(fun(_Key, Usec) -> integer_to_binary(Usec) end, Now)),
+    lists:foreach(fun({Name, Key}) ->
+                          case maps:get(Key, Env, undefined) of
+                              undefined -> ok;
+                              Value -> true = os:putenv(Name, native(Value))
+                          end
+                  end, lists:zip(?VARS, [notify_socket, watchdog_usec, watchdog_pid])).
+
+native(Value) ->
+    unicode:characters_to_list(Value, file:native_name_encoding()).
 
 -spec notify_socket() -> binary() | undefined.
 notify_socket() -> env_value(notify_socket).

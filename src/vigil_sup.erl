@@ -11,5 +11,6 @@ start_link() ->
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
     Delivery = #{id => vigil_delivery, start => {vigil_delivery, start_link, []}},
+    Boot = #{id => vigil_boot, start => {vigil_boot, start_link, []}},
     Watchdog = #{id => vigil_watchdog, start => {vigil_watchdog, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Delivery, Watchdog]}}.
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Delivery, Boot, Watchdog]}}.

@@ -6,13 +6,16 @@
 %% k-th ping is due at start + k * interval whatever happened before, so lateness does not add
 %% up, and every tick records how late it fired.
 %%
-%% Health checks run in processes of their own (spawn_monitor), all at once, each under its
-%% own timer; a check that hangs is killed when its time is up and never holds this process.
-%% The ping waits for the round: one failure, exception or timeout skips it.
+%% Health checks run once the application is up (vigil_boot: READY=1 sent or the boot over);
+%% before, the pings go out without them, keeping the manager's watchdog, armed from the
+%% service's start, fed during the boot (TimeoutStartSec= governs the boot). They run in
+%% processes of their own (spawn_monitor), all at once, each under its own timer; a check that
+%% hangs is killed when its time is up and never holds this process. The ping waits for the
+%% round: one failure, exception or timeout skips it.
 -module(vigil_watchdog).
 -behaviour(gen_server).
 
--export([start_link/0, enable/0, disable/0, set_timeout/1, info/0]).
+-export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, restarting/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 -export([report/1]).
 
@@ -26,11 +29,15 @@
 -type check() :: {M :: module(), F :: atom(), A :: [term()]} | fun(() -> term()).
 -export_type([check/0]).
 
--record(check, {name :: binary(), run :: check(), timeout :: pos_integer()}).
+%% `elixir': the check is written in Elixir, and its failures are told in Elixir's terms.
+-record(check, {name :: binary(), run :: check(), timeout :: pos_integer(),
+                elixir = false :: boolean()}).
 -record(running, {check :: #check{}, pid :: pid(), timer :: reference(), started :: integer()}).
 
 -record(state, {
     enabled = true :: boolean(),
+    %% The application is up (vigil_boot): health checks run before pings from then on.
+    checking = false :: boolean(),
     pid_ok = true :: boolean(),
     timeout_us :: undefined | pos_integer(),
     fraction = 0.5 :: float(),
@@ -43,9 +50,14 @@
     skipped = 0 :: non_neg_integer(),
     send_errors = 0 :: non_neg_integer(),
     last_ping :: undefined | integer(),
+    %% When the tick that led to the last ping sent was due.
+    last_ping_tick :: undefined | integer(),
     lateness = vigil_histogram:new() :: vigil_histogram:histogram(),
     longest_check = 0 :: non_neg_integer(),
     failures = 0 :: non_neg_integer(),
+    %% The failure that lets the manager's watchdog expire has been logged, in this run of
+    %% failures.
+    fatal_logged = false :: boolean(),
     logged = #{} :: #{binary() => {integer(), non_neg_integer()}}
 }).
 
@@ -66,6 +78,11 @@ set_timeout(Usec) -> gen_server:call(?MODULE, {set_timeout, Usec}).
 -spec info() -> map().
 info() -> gen_server:call(?MODULE, info).
 
+%% @doc The node restarts in place: ping without the health checks, which its stopping
+%% applications would fail. Returns whether pings are being sent.
+-spec restarting() -> boolean().
+restarting() -> gen_server:call(?MODULE, restarting).
+
 %% ---- gen_server ----
 
 -spec init([]) -> {ok, #state{}}.
@@ -74,14 +91,16 @@ init([]) ->
     State = #state{timeout_us = env_timeout(vigil_env:watchdog_usec()),
                    pid_ok = pid_ok(vigil_env:watchdog_pid()),
                    fraction = vigil_config:get(watchdog_fraction),
-                   checks = [#check{run = Run, timeout = Timeout, name = Name}
+                   checks = [#check{run = Run, timeout = Timeout, name = Name,
+                                    elixir = vigil_reason:is_elixir(Run)}
                              || #{check := Run, timeout := Timeout, name := Name}
                                     <- vigil_config:get(health_checks)],
-                   trigger_after = vigil_config:get(watchdog_trigger_after)},
+                   trigger_after = vigil_config:get(watchdog_trigger_after),
+                   checking = vigil_boot:watch_up(self())},
     {ok, start_ticking(now_ms(), State)}.
 
--spec handle_call(enable | disable | {set_timeout, pos_integer()} | info, gen_server:from(),
-                  #state{}) -> {reply, ok | map(), #state{}}.
+-spec handle_call(enable | disable | {set_timeout, pos_integer()} | info | restarting,
+                  gen_server:from(), #state{}) -> {reply, ok | map() | boolean(), #state{}}.
 handle_call(enable, _From, #state{enabled = true} = State) ->
     {reply, ok, State};
 handle_call(enable, _From, State) ->
@@ -92,13 +111,22 @@ handle_call({set_timeout, Usec}, _From, State) ->
     Stopped = stop_ticking(State#state{timeout_us = Usec}),
     {reply, ok, start_ticking(now_ms() + interval_ms(Stopped), Stopped)};
 handle_call(info, _From, State) ->
-    {reply, info(State), State}.
+    {reply, info(State), State};
+handle_call(restarting, _From, State) ->
+    Unchecked = abort_round(State#state{checking = false}),
+    case active(State) of
+        true -> {reply, true, ping(Unchecked)};
+        false -> {reply, false, Unchecked}
+    end.
 
 -spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
 handle_cast(_Msg, State) ->
     {noreply, State}.
 
 -spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({vigil_boot, up}, State) ->
+    %% The application is up: run the health checks before every ping from now on.
+    {noreply, State#state{checking = true}};
 handle_info({timeout, Timer, tick}, #state{timer = Timer} = State) ->
     {noreply, tick(State)};
 handle_info({timeout, _Timer, {check_timeout, Ref}}, State) ->
@@ -152,6 +180,9 @@ tick(#state{deadline = Deadline, lateness = Lateness} = State) ->
 
 start_round(#state{checks = []} = State) ->
     ping(State);
+start_round(#state{checking = false} = State) ->
+    %% Booting: the application's processes may not exist yet, and a check would fail for it.
+    ping(State);
 start_round(#state{round = Round} = State) when map_size(Round) > 0 ->
     skip(<<"health checks">>, <<"the previous round is still running">>, State);
 start_round(#state{checks = Checks} = State) ->
@@ -169,7 +200,7 @@ report(Run) ->
     exit(try call(Run) of
              Result -> {vigil_check, Result}
          catch
-             Class:Reason -> {vigil_check, {raised, Class, Reason}}
+             Class:Reason:Stack -> {vigil_check, {raised, Class, Reason, Stack}}
          end).
 
 call({M, F, A}) -> apply(M, F, A);
@@ -180,7 +211,7 @@ check_done(Ref, Result, #state{round = Round, longest_check = Longest} = State) 
     _ = erlang:cancel_timer(Timer, [{async, true}, {info, false}]),
     Took = erlang:monotonic_time(microsecond) - Started,
     Rest = State#state{round = maps:remove(Ref, Round), longest_check = max(Longest, Took)},
-    case passed(Result) of
+    case passed(Result, Check#check.elixir) of
         true when map_size(Rest#state.round) =:= 0 -> ping(Rest);
         true -> Rest;
         {false, Why} -> skip(Check#check.name, Why, abort_round(Rest))
@@ -198,15 +229,15 @@ check_timed_out(Ref, #state{round = Round} = State) ->
             State
     end.
 
-passed({vigil_check, ok}) -> true;
-passed({vigil_check, true}) -> true;
-passed({vigil_check, {ok, _}}) -> true;
-passed({vigil_check, {raised, Class, Reason}}) ->
-    {false, io_lib:format("raised ~p:~0tP", [Class, Reason, 12])};
-passed({vigil_check, Other}) ->
-    {false, io_lib:format("returned ~0tP", [Other, 12])};
-passed(Exit) ->
-    {false, io_lib:format("exited: ~0tP", [Exit, 12])}.
+passed({vigil_check, ok}, _Elixir) -> true;
+passed({vigil_check, true}, _Elixir) -> true;
+passed({vigil_check, {ok, _}}, _Elixir) -> true;
+passed({vigil_check, {raised, Class, Reason, Stack}}, Elixir) ->
+    {false, vigil_reason:raised(Class, Reason, Stack, Elixir)};
+passed({vigil_check, Other}, Elixir) ->
+    {false, vigil_reason:returned(Other, Elixir)};
+passed(Exit, Elixir) ->
+    {false, vigil_reason:exited(Exit, Elixir)}.
 
 abort_round(#state{round = Round} = State) ->
     maps:foreach(fun(Ref, #running{pid = Pid, timer = Timer}) ->
@@ -220,9 +251,10 @@ abort_round(#state{round = Round} = State) ->
 
 ping(#state{pings = Pings, send_errors = Errors, failures = Failures} = State) ->
     log_recovery(Failures),
-    Passed = State#state{failures = 0, logged = #{}},
+    Passed = State#state{failures = 0, logged = #{}, fatal_logged = false},
     case vigil_delivery:ping() of
-        ok -> Passed#state{pings = Pings + 1, last_ping = now_ms()};
+        ok -> Passed#state{pings = Pings + 1, last_ping = now_ms(),
+                           last_ping_tick = previous_tick(State)};
         {error, _} -> Passed#state{send_errors = Errors + 1}
     end.
 
@@ -232,8 +264,49 @@ log_recovery(Failures) ->
     ?LOG_NOTICE("vigil: health checks pass again after ~b skipped watchdog pings", [Failures]).
 
 skip(Name, Why, #state{skipped = Skipped, failures = Failures} = State) ->
-    Logged = log_skip(Name, Why, Failures + 1, State#state.logged),
-    maybe_trigger(State#state{skipped = Skipped + 1, failures = Failures + 1, logged = Logged}).
+    Counted = State#state{skipped = Skipped + 1, failures = Failures + 1},
+    maybe_trigger(case expires(Counted) of
+                      {true, Since, Next} when not Counted#state.fatal_logged ->
+                          log_fatal(Name, Why, Since, Next, Counted);
+                      _ ->
+                          Counted#state{logged = log_skip(Name, Why, Failures + 1,
+                                                          State#state.logged)}
+                  end).
+
+%% The tick whose round is running, or has just pinged: the one before the next.
+previous_tick(#state{deadline = undefined}) -> undefined;
+previous_tick(#state{deadline = Next} = State) -> Next - interval_ms(State).
+
+%% Whether the ping skipped now lets the manager's watchdog expire: the next tick is due a
+%% timeout or more after the tick of the last ping sent. Ticks, not the moments pings left,
+%% are compared: a ping leaves as late after its tick as its checks take, and the next would
+%% too, so the next ping reaches the manager after the timeout counted from the last one.
+%% Without a ping sent yet, nothing says the manager has one.
+expires(#state{timeout_us = Timeout, deadline = Next, last_ping = Last, last_ping_tick = Tick})
+  when is_integer(Timeout), is_integer(Next) ->
+    Now = now_ms(),
+    case Last of
+        undefined -> {true, undefined, Next - Now};
+        _ when Tick =:= undefined; Next - Tick >= Timeout div 1000 ->
+            {true, Now - Last, Next - Now};
+        _ -> false
+    end;
+expires(_State) ->
+    false.
+
+%% Logged whatever the rate limit, once in a run of failures, and shown as the status line.
+log_fatal(Name, Why, Since, Next, #state{timeout_us = Timeout, logged = Logged} = State) ->
+    LastPing = case Since of
+                   undefined -> "no ping has been sent yet";
+                   _ -> io_lib:format("the last ping was ~b ms ago", [Since])
+               end,
+    ?LOG_ERROR("vigil: health check ~ts failed: ~ts; watchdog ping skipped, and the manager's "
+               "watchdog will expire (WatchdogSec=): ~ts, the next cannot come for ~b ms, and "
+               "the timeout is ~b ms (~b skipped in a row)",
+               [Name, Why, LastPing, max(0, Next), Timeout div 1000, State#state.failures]),
+    _ = vigil_delivery:status(
+          unicode:characters_to_binary(["watchdog: health check ", Name, " failed: ", Why])),
+    State#state{fatal_logged = true, logged = Logged#{Name => {now_ms(), 0}}}.
 
 %% The first failure of a check is logged at once, then once per ?LOG_EVERY_MS at most.
 log_skip(Name, Why, Consecutive, Logged) ->

@@ -4,8 +4,11 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+-export([log/2]).
+
+
 -define(KEYS, [send_deadline, watchdog_fraction, health_checks, watchdog_trigger_after,
-               stopping_status, sighup, unit, send_dealine]).
+               stopping_status, sighup, ready, unit, send_dealine]).
 
 %% Start the application with `Env' as its environment; returns what application:start/1 did.
 start_with(Env) ->
@@ -61,7 +64,54 @@ bad_values_test_() ->
       refused(sighup, {m, f}),
       refused(sighup, fun(_) -> ok end),
       %% A key vigil does not know is a typo until proven otherwise.
-      refused(send_dealine, 5000)]}.
+      refused(send_dealine, 5000),
+      refused(ready, automatic),
+      refused(ready, "manual"),
+      %% Three skipped pings at half the timeout each fall after it: never acts.
+      refused_together([{watchdog_trigger_after, 3}], watchdog_trigger_after, 3),
+      refused_together([{watchdog_trigger_after, 2}], watchdog_trigger_after, 2),
+      refused_together([{watchdog_trigger_after, 4}, {watchdog_fraction, 0.25}],
+                       watchdog_trigger_after, 4),
+      refused_together([{watchdog_trigger_after, 10}, {watchdog_fraction, 0.1}],
+                       watchdog_trigger_after, 10)]}.
+
+%% Values valid alone, refused together: the error names the first key, and the log says why.
+refused_together(Env, Key, Value) ->
+    {lists:flatten(io_lib:format("~0tp is refused", [Env])),
+     fun() ->
+             logger:set_primary_config(level, critical),
+             Result = start_with(Env),
+             logger:set_primary_config(level, notice),
+             ?assertMatch({error, {{bad_config, Key, Value}, {vigil_app, start, _}}}, Result)
+     end}.
+
+trigger_after_reason_logged_test_() ->
+    {setup, fun() -> ok end, fun cleanup/1,
+     fun() ->
+             Self = self(),
+             ok = logger:add_handler(?MODULE, ?MODULE, #{level => error, config => Self}),
+             try
+                 logger:set_primary_config(level, error),
+                 ?assertMatch({error, _}, start_with([{watchdog_trigger_after, 3}])),
+                 logger:set_primary_config(level, notice),
+                 Text = receive {log, T} -> T after 1000 -> error(no_log) end,
+                 ?assertNotEqual(nomatch, binary:match(Text, <<"watchdog_trigger_after 3">>)),
+                 ?assertNotEqual(nomatch, binary:match(Text, <<"at most 1">>)),
+                 ?assertNotEqual(nomatch, binary:match(Text, <<"below 0.3333">>))
+             after
+                 logger:remove_handler(?MODULE)
+             end
+     end}.
+
+-spec log(logger:log_event(), logger:handler_config()) -> term().
+log(#{msg := {Format, Args}}, #{config := Pid}) when is_list(Format) ->
+    Text = iolist_to_binary(io_lib:format(Format, Args)),
+    case binary:match(Text, <<"watchdog_trigger_after">>) of
+        nomatch -> ok;
+        _ -> Pid ! {log, Text}
+    end;
+log(_Event, _Config) ->
+    ok.
 
 good_values_test_() ->
     {foreach, fun() -> ok end, fun cleanup/1,
@@ -71,7 +121,11 @@ good_values_test_() ->
       accepted([{watchdog_fraction, 0.25}]),
       accepted([{health_checks, [{m, f, []}, fun() -> ok end, {{m, f, []}, 50},
                                  #{check => {m, f, []}, timeout => 5, name => "db"}]}]),
-      accepted([{watchdog_trigger_after, 3}]),
+      accepted([{watchdog_trigger_after, 1}]),
+      accepted([{watchdog_trigger_after, 3}, {watchdog_fraction, 0.25}]),
+      accepted([{watchdog_trigger_after, 9}, {watchdog_fraction, 0.1}]),
+      accepted([{ready, manual}]),
+      accepted([{ready, auto}]),
       accepted([{watchdog_trigger_after, infinity}]),
       accepted([{stopping_status, <<"arrêt"/utf8>>}]),
       accepted([{stopping_status, ["draining ", <<"connections">>]}]),
@@ -88,7 +142,8 @@ defaults_test_() ->
       ?_assertEqual([], vigil_config:get(health_checks)),
       ?_assertEqual(infinity, vigil_config:get(watchdog_trigger_after)),
       ?_assertEqual(<<"stopping">>, vigil_config:get(stopping_status)),
-      ?_assertEqual(undefined, vigil_config:get(sighup))]}.
+      ?_assertEqual(undefined, vigil_config:get(sighup)),
+      ?_assertEqual(auto, vigil_config:get(ready))]}.
 
 %% Checks come out in one form, named as their language writes them.
 health_check_names_test_() ->

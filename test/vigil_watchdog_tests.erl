@@ -35,7 +35,25 @@ start(R, Vars, Env) ->
     _ = logger:remove_handler(?MODULE),
     ok = logger:add_handler(?MODULE, ?MODULE, #{level => all}),
     Address = binary_to_list(vigil_test_receiver:address(R)),
-    vigil_test_receiver:start_vigil_with([{"NOTIFY_SOCKET", Address} | Vars]).
+    vigil_test_receiver:start_vigil_with([{"NOTIFY_SOCKET", Address} | Vars]),
+    %% The health checks run once the application is up: READY=1 (this node never ends its
+    %% boot, as the test runner runs in init's boot process).
+    ok = vigil:ready(),
+    skip_to_ready(R),
+    #{pings := Pings} = vigil:watchdog_info(),
+    put(pings_at_ready, Pings).
+
+%% No ping since READY=1 (the pings of the boot go out without checks).
+assert_no_ping_since_ready() ->
+    Before = get(pings_at_ready),
+    ?assertMatch(#{pings := Before}, vigil:watchdog_info()).
+
+skip_to_ready(R) ->
+    case recv(R, 1000) of
+        {ok, <<"READY=1">>} -> ok;
+        {ok, <<"WATCHDOG=1">>} -> skip_to_ready(R);
+        Other -> error({expected_ready, Other})
+    end.
 
 cleanup(R) ->
     _ = logger:remove_handler(?MODULE),
@@ -126,13 +144,20 @@ health_test_() ->
      with_watchdog([{"WATCHDOG_USEC", ?USEC}],
                    [{health_checks, [{{?MODULE, hanging_check, []}, 30}]}],
                    [hanging_check_is_killed]),
-     with_watchdog([{"WATCHDOG_USEC", ?USEC}],
+     %% Two skipped pings at a quarter of the timeout each: the trigger comes before it ends.
+     with_watchdog([{"WATCHDOG_USEC", "400000"}],
                    [{health_checks, [{?MODULE, raising_check, []}]},
-                    {watchdog_trigger_after, 2}],
+                    {watchdog_trigger_after, 2}, {watchdog_fraction, 0.25}],
                    [trigger_after_consecutive_failures]),
      with_watchdog([{"WATCHDOG_USEC", ?USEC}],
                    [{health_checks, [fun() -> true end, {?MODULE, health, []}]}],
-                   [passing_checks_ping])].
+                   [passing_checks_ping]),
+     %% A ping every 100 ms, a 400 ms timeout: the third skipped ping in a row is the one
+     %% that lets it expire.
+     with_watchdog([{"WATCHDOG_USEC", "400000"}],
+                   [{health_checks, [#{check => fun ?MODULE:health/0, name => <<"database">>}]},
+                    {watchdog_fraction, 0.25}],
+                   [expiring_failure_logged_past_the_rate_limit])].
 
 %% ---- tests: schedule and API ----
 
@@ -223,12 +248,15 @@ failing_check_skips_pings(R) ->
     set_healthy(ok),
     _ = ping_times(R, 2),
     set_healthy({error, unreachable}),
-    {log, warning, Text} = await_log(warning, <<"database">>),
+    %% At half the timeout, the first skipped ping already lets the manager's watchdog expire.
+    {log, error, Text} = await_log(error, <<"database">>),
+    ?assertNotEqual(nomatch, binary:match(Text, <<"watchdog will expire">>)),
     ?assertNotEqual(nomatch, binary:match(Text, <<"{error,unreachable}">>)),
     _ = recv_all(R),
     no_datagram_for(R, ?INTERVAL * 3),
     %% One line for a failing check, not one per skipped ping.
-    ?assertEqual([], [T || {log, warning, T} <- flush_mailbox()]),
+    ?assertEqual([], [T || {log, Level, T} <- flush_mailbox(), Level =/= debug,
+                           Level =/= info]),
     #{skipped := Skipped} = vigil:watchdog_info(),
     ?assert(Skipped >= 3),
     set_healthy(ok),
@@ -236,11 +264,11 @@ failing_check_skips_pings(R) ->
     assert_interval(?INTERVAL, ping_times(R, 3)).
 
 raising_check_skips_pings(R) ->
-    {log, warning, Text} = await_log(warning, <<"raising_check/0">>),
+    {log, error, Text} = await_log(error, <<"raising_check/0">>),
     ?assertNotEqual(nomatch, binary:match(Text, <<"raised error:disk_on_fire">>)),
     _ = recv_all(R),
     no_datagram_for(R, ?INTERVAL * 2),
-    ?assertMatch(#{pings := 0}, vigil:watchdog_info()).
+    assert_no_ping_since_ready().
 
 hanging_check_is_killed(R) ->
     Pid = receive {hanging, P} -> P after 1000 -> error(no_check) end,
@@ -248,7 +276,7 @@ hanging_check_is_killed(R) ->
     %% The watchdog answers while its check hangs.
     ?assertMatch(#{active := true}, gen_server:call(vigil_watchdog, info, 50)),
     ?assertEqual(killed, receive {'DOWN', Ref, process, Pid, Why} -> Why after 1000 -> alive end),
-    {log, warning, Text} = await_log(warning, <<"hanging_check/0">>),
+    {log, error, Text} = await_log(error, <<"hanging_check/0">>),
     ?assertNotEqual(nomatch, binary:match(Text, <<"no answer within 30 ms">>)),
     _ = recv_all(R),
     no_datagram_for(R, ?INTERVAL * 2).
@@ -256,7 +284,7 @@ hanging_check_is_killed(R) ->
 trigger_after_consecutive_failures(R) ->
     ?assertEqual({ok, <<"WATCHDOG=trigger">>}, recv(R, 1000)),
     _ = await_log(error, <<"WATCHDOG=trigger">>),
-    ?assertMatch(#{pings := 0}, vigil:watchdog_info()).
+    assert_no_ping_since_ready().
 
 passing_checks_ping(R) ->
     set_healthy(ok),
@@ -265,6 +293,31 @@ passing_checks_ping(R) ->
     ?assert(Longest > 0),
     %% The 1000 ms default check timeout must fit: 3 x 1 s / (1 - 0.5) = 6 s at least.
     ?assert(Rec >= 6).
+
+expiring_failure_logged_past_the_rate_limit(R) ->
+    set_healthy(ok),
+    _ = ping_times(R, 2),
+    set_healthy({error, unreachable}),
+    %% The first failure: a warning, which silences the next ones for 30 s.
+    {log, warning, First} = await_log(warning, <<"database">>),
+    ?assertEqual(nomatch, binary:match(First, <<"will expire">>)),
+    %% The third: an error all the same, naming the check and why, and the status line.
+    {log, error, Fatal} = await_log(error, <<"database">>),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"returned {error,unreachable}">>)),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"watchdog will expire">>)),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"timeout is 400 ms">>)),
+    ?assertNotEqual(nomatch, binary:match(Fatal, <<"(3 skipped in a row)">>)),
+    ?assertEqual([], [T || {log, L, T} <- flush_mailbox(), L =:= warning orelse L =:= error]),
+    ?assertEqual({ok, <<"STATUS=watchdog: health check database failed: "
+                        "returned {error,unreachable}">>}, recv(R, 1000)),
+    %% Once in a run of failures.
+    no_datagram_for(R, ?INTERVAL * 3),
+    ?assertEqual([], [T || {log, error, T} <- flush_mailbox()]),
+    set_healthy(ok),
+    _ = await_log(notice, <<"pass again">>),
+    set_healthy({error, down}),
+    {log, error, Again} = await_log(error, <<"database">>),
+    ?assertNotEqual(nomatch, binary:match(Again, <<"returned {error,down}">>)).
 
 raising_check() ->
     error(disk_on_fire).

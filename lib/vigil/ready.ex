@@ -14,6 +14,12 @@ defmodule Vigil.Ready do
   children before it are restarted (`:rest_for_one`, `:one_for_all`) it sends again: the
   manager ignores `READY=1` from a running service, and the status line replaces the one a
   crash left. Options: `:status`, `:id` (default `Vigil.Ready`).
+
+  Without one, vigil sends `READY=1` itself once the release has finished booting (every
+  application started), with `STATUS=ready (READY=1 sent by vigil at the end of boot)`;
+  `config :vigil, ready: :manual` turns that off and logs a warning instead. A `Vigil.Ready`
+  child always runs before the end of boot, so the one it sends is the one that counts, even
+  after slow children.
   """
 
   @doc "The child spec; see the module documentation for the options."
