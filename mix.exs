@@ -23,7 +23,7 @@ defmodule Vigil.MixProject do
   def application do
     [
       mod: {:vigil_app, []},
-      registered: [:vigil_sup, :vigil_delivery, :vigil_watchdog]
+      registered: [:vigil_sup, :vigil_delivery, :vigil_boot, :vigil_watchdog]
     ]
   end
 end

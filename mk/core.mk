@@ -104,8 +104,6 @@ REBAR := cd $(TOP) && REBAR_BASE_DIR=$(TOP)/_build/rebar3 rebar3
 test-erl: $(PRIV)/vigil_nif.so
 	$(Q)$(REBAR) eunit
 	$(Q)$(REBAR) as test xref
-	$(Q)$(REBAR) compile >/dev/null && escript $(TOP)/test/module_cycles.escript \
-		$(TOP)/_build/rebar3/default/lib/vigil/ebin
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) dialyzer
 
 dialyzer:
