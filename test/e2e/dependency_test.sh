@@ -33,7 +33,8 @@ step() {
 
 # ---- the projects ----
 
-# mix_project DIR APP DEP: a mix project whose application sends READY=1 through Vigil.Ready.
+# mix_project DIR APP DEP: a mix project whose application sends READY=1 through Vigil.Ready,
+# unless PROBE_NO_READY is set: then it has no Ready child at all.
 mix_project() {
     local dir=$1 app=$2 dep=$3 mod
     mod=$(sed -E 's/(^|_)([a-z])/\U\2/g' <<<"$app")
@@ -56,7 +57,8 @@ defmodule $mod.Application do
   use Application
 
   def start(_type, _args) do
-    Supervisor.start_link([{Vigil.Ready, status: "$app ready"}], strategy: :one_for_one)
+    ready = if System.get_env("PROBE_NO_READY"), do: [], else: [{Vigil.Ready, status: "$app ready"}]
+    Supervisor.start_link(ready, strategy: :one_for_one)
   end
 end
 EOF
@@ -169,6 +171,18 @@ step "probe_nonif: vigil-unit" "$W/probe_path/_build/prod/rel/probe_path/lib/vig
     --app-name probe_path --service-name probe-nonif --deploy-dir /srv/probe-nonif \
     --app-user probe-nonif --timeout-start-sec 4 --output "$units/probe_nonif"
 
+# The same release without a Ready child: vigil sends READY=1 once the boot is over (ready:
+# auto, the default); with ready: manual it does not, and says so.
+step "probe_noready: vigil-unit" "$W/probe_path/_build/prod/rel/probe_path/lib/vigil-0.1.0/priv/vigil-unit" \
+    --app-name probe_path --service-name probe-noready --deploy-dir /srv/probe-path \
+    --app-user probe-path --env-vars PROBE_NO_READY=1 --timeout-start-sec 20 \
+    --output "$units/probe_noready"
+step "probe_manual: vigil-unit" "$W/probe_path/_build/prod/rel/probe_path/lib/vigil-0.1.0/priv/vigil-unit" \
+    --app-name probe_path --service-name probe-manual --deploy-dir /srv/probe-path \
+    --app-user probe-path --env-vars PROBE_NO_READY=1 \
+    --env-vars "ERL_FLAGS=-shutdown_time 10000 -vigil ready manual" --timeout-start-sec 4 \
+    --output "$units/probe_manual"
+
 # ---- boot them ----
 
 e2e_boot dependency-test || {
@@ -197,6 +211,8 @@ nonif=$W/probe_nonif
 cp -a "$W/probe_path/_build/prod/rel/probe_path" "$nonif"
 rm "$nonif"/lib/vigil-*/priv/vigil_nif.so
 install probe-nonif "$nonif" "$units/probe_nonif"
+e2e_copy_in "$units/probe_noready/probe-noready.service" /etc/systemd/system/probe-noready.service
+e2e_copy_in "$units/probe_manual/probe-manual.service" /etc/systemd/system/probe-manual.service
 e2e_exec systemctl daemon-reload
 
 for svc in probe-path probe-git probe-rgit probe-rco; do
@@ -222,6 +238,22 @@ if grep -q on_load_function_failed <<<"$journal"; then
     fail "probe-nonif: no on_load failure at boot"
 else
     pass "probe-nonif: no on_load failure at boot"
+fi
+
+if e2e_exec systemctl start probe-noready; then
+    pass "probe-noready: no Ready child, READY=1 all the same at the end of boot"
+else
+    fail "probe-noready: start without a Ready child" "$(e2e_exec journalctl -q --no-pager -n 10 -u probe-noready)"
+fi
+check "probe-noready: active" active "$(e2e_prop probe-noready ActiveState)"
+e2e_exec systemctl stop probe-noready
+e2e_exec systemctl start probe-manual 2>/dev/null || true
+check "probe-manual: ready: manual and no READY=1: the start times out" timeout \
+    "$(e2e_prop probe-manual Result)"
+if e2e_exec journalctl -q --no-pager -o cat -u probe-manual | grep -q 'READY=1 has not been sent'; then
+    pass "probe-manual: the journal says READY=1 was not sent"
+else
+    fail "probe-manual: the journal says why" "$(e2e_exec journalctl -q --no-pager -o cat -n 8 -u probe-manual)"
 fi
 
 for svc in probe-path probe-git probe-rgit probe-rco; do
