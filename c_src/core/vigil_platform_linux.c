@@ -209,14 +209,23 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* MFD_EXEC keeps F_SEAL_EXEC off (journald 252 refuses it); a kernel before 6.3 rejects the flag
- * (EINVAL), and vm.memfd_noexec=2 forbids it (EACCES): then without, as newer journald accepts. */
+/* MFD_EXEC keeps F_SEAL_EXEC off (journald 252 refuses it). A kernel before 6.3 rejects the flag
+ * (EINVAL) and never adds F_SEAL_EXEC: then without. vm.memfd_noexec=2 forbids it (EACCES): the
+ * caller falls back to /dev/shm, which every journald accepts. */
 static int create_memfd(void)
 {
     int fd = memfd_create("vigil-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-    if (fd < 0 && (errno == EINVAL || errno == EACCES))
+    if (fd < 0 && errno == EINVAL)
         fd = memfd_create("vigil-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     return fd < 0 ? -errno : fd;
+}
+
+/* Seals exactly as journald 252 compares them, or -EPERM (a kernel that added others). */
+static int seal(int fd)
+{
+    if (fcntl(fd, F_ADD_SEALS, JOURNAL_SEALS) < 0)
+        return -errno;
+    return fcntl(fd, F_GET_SEALS) == JOURNAL_SEALS ? 0 : -EPERM;
 }
 
 static int sealed_memfd(const char *data, size_t len)
@@ -225,8 +234,8 @@ static int sealed_memfd(const char *data, size_t len)
     if (fd < 0)
         return fd;
     int r = write_all(fd, data, len);
-    if (r == 0 && fcntl(fd, F_ADD_SEALS, JOURNAL_SEALS) < 0)
-        r = -errno;
+    if (r == 0)
+        r = seal(fd);
     if (r < 0) {
         close(fd);
         return r;

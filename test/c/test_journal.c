@@ -2,15 +2,21 @@
  * that reads them as journald does (journal_parse.h), files passed with SCM_RIGHTS included. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +37,7 @@ struct jmsg {
     size_t payload_len; /* bytes of the datagram itself */
     int seals;          /* F_GET_SEALS of the passed file, -1 when none */
     bool regular;       /* the passed file is a regular file */
+    char path[256];     /* where the passed file is, as journald reads it from /proc */
 };
 
 static void jmsg_free(struct jmsg *msg)
@@ -58,6 +65,10 @@ static void read_file(struct jmsg *msg, int fd)
     assert_int_equal(fstat(fd, &st), 0);
     msg->regular = S_ISREG(st.st_mode);
     msg->seals = fcntl(fd, F_GET_SEALS);
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, msg->path, sizeof(msg->path) - 1);
+    msg->path[n > 0 ? n : 0] = '\0';
     free(msg->data);
     msg->len = (size_t)st.st_size;
     msg->data = malloc(msg->len + 1);
@@ -376,6 +387,99 @@ static void test_send_over_default_buffer_uses_file(void **state)
     free(value);
 }
 
+/* ---- the fallbacks, with memfd_create() made to fail by a seccomp filter in a child ---- */
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG1_LOW offsetof(struct seccomp_data, args[1])
+#else
+#define ARG1_LOW (offsetof(struct seccomp_data, args[1]) + 4)
+#endif
+
+/* memfd_create() fails with err when its flags hold any bit of mask. */
+static void fail_memfd_create(unsigned mask, int err)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_memfd_create, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LOW),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) < 0)
+        _exit(3);
+}
+
+/* In a child whose memfd_create() fails so, send 300 KiB through the file path; the parent
+ * reads what arrived. */
+static void send_large_with_failing_memfd(struct fixture *f, unsigned mask, int err,
+                                          struct jmsg *ret_msg)
+{
+    size_t big = 300 * 1024;
+    char *value = calloc(1, big);
+    int status = 0;
+
+    assert_non_null(value);
+    add(&f->entry, "MESSAGE", value, big);
+    free(value);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        int small = 65536;
+        fail_memfd_create(mask, err);
+        (void)setsockopt(f->journal.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+        _exit(vigil_journal_send(&f->journal, f->entry.buf, f->entry.len) == 2 ? 0 : 1);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(jrecv(f->rcv.fd, ret_msg, 1000), 0);
+    assert_true(ret_msg->via_file);
+    assert_int_equal(ret_msg->payload_len, 0);
+    assert_int_equal(ret_msg->len, f->entry.len);
+    assert_memory_equal(ret_msg->data, f->entry.buf, f->entry.len);
+}
+
+/* No memfds (ENOSYS): an unlinked, unsealed regular file directly in /dev/shm. */
+static void test_file_fallback_without_memfd(void **state)
+{
+    struct jmsg msg;
+
+    send_large_with_failing_memfd(*state, ~0U, ENOSYS, &msg);
+    assert_true(msg.regular);
+    assert_int_equal(msg.seals, F_SEAL_SEAL); /* not a memfd: cannot be sealed */
+    assert_int_equal(strncmp(msg.path, "/dev/shm/", 9), 0);
+    assert_null(strchr(msg.path + 9, '/'));
+    assert_non_null(strstr(msg.path, "(deleted)"));
+    jmsg_free(&msg);
+}
+
+/* A kernel before 6.3 does not know MFD_EXEC (EINVAL): a memfd without it, sealed exactly. */
+static void test_memfd_without_mfd_exec_on_old_kernels(void **state)
+{
+    struct jmsg msg;
+
+    send_large_with_failing_memfd(*state, 0x10U, EINVAL, &msg);
+    assert_int_equal(msg.seals, JOURNALD_SEALS);
+    assert_int_equal(strncmp(msg.path, "/memfd:vigil-journal", 20), 0);
+    jmsg_free(&msg);
+}
+
+/* vm.memfd_noexec=2 refuses MFD_EXEC (EACCES), and a memfd would carry F_SEAL_EXEC, which
+ * journald 252 refuses: /dev/shm instead. */
+static void test_file_fallback_when_mfd_exec_forbidden(void **state)
+{
+    struct jmsg msg;
+
+    send_large_with_failing_memfd(*state, 0x10U, EACCES, &msg);
+    assert_int_equal(strncmp(msg.path, "/dev/shm/", 9), 0);
+    assert_int_equal(msg.seals, F_SEAL_SEAL);
+    jmsg_free(&msg);
+}
+
 static void test_send_too_large(void **state)
 {
     struct fixture *f = *state;
@@ -444,6 +548,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_large_entry_through_sealed_memfd, setup,
                                         teardown),
         cmocka_unit_test(test_send_over_default_buffer_uses_file),
+        cmocka_unit_test_setup_teardown(test_file_fallback_without_memfd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memfd_without_mfd_exec_on_old_kernels, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_file_fallback_when_mfd_exec_forbidden, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_send_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_without_journald, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_full_queue_is_eagain, setup, teardown),
