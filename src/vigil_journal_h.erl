@@ -25,7 +25,10 @@
 %% <li>Every other metadata key (see `fields_allow' and `fields_deny'), its name mapped to one
 %%     journald keeps: upper case, any character outside `[A-Z0-9_]' becomes `_', a name
 %%     starting with a digit or `_' (or equal to a field above) gets the prefix `X_', and the
-%%     result is cut to 64 characters. `request_id' becomes `REQUEST_ID'.</li>
+%%     result is cut to 64 characters. `request_id' becomes `REQUEST_ID'. Two keys may map to
+%%     the same name: both are sent (journald keeps repeated fields). journald ignores an
+%%     entry of more than 1024 fields: past 1000 metadata fields the rest are left out and
+%%     counted in `N_FIELDS_DROPPED'.</li>
 %% </ul>
 %% Values: binaries are sent as their bytes, text as UTF-8 (a list of code points up to 255 is
 %% Latin-1 text, encoded as UTF-8), other terms as `~0tP' with `term_depth' and
@@ -89,7 +92,7 @@
 %% Fields the handler sets itself: metadata mapped to one of these gets a prefix.
 -define(OWN_KEYS, [<<"MESSAGE">>, <<"PRIORITY">>, <<"SYSLOG_IDENTIFIER">>, <<"CODE_FILE">>,
                    <<"CODE_LINE">>, <<"CODE_FUNC">>, <<"ERL_PID">>, <<"ERL_DOMAIN">>,
-                   <<"ERL_NODE">>]).
+                   <<"ERL_NODE">>, <<"N_FIELDS_DROPPED">>]).
 %% Metadata sent as fields of their own, or logger's internals.
 -define(MAPPED_META, [pid, gl, time, mfa, file, line, domain, report_cb, error_logger,
                       logger_formatter]).
@@ -493,10 +496,15 @@ meta_value(Key, Meta, State) ->
         _ -> <<>>
     end.
 
+%% Past the field limit the first keys in term order are kept, and the rest counted.
 metadata_fields(Meta, State) ->
-    Keys = [K || K <- maps:keys(Meta), wanted(K, State)],
-    [{field_key(K), value(maps:get(K, Meta), State)}
-     || K <- lists:sublist(lists:sort(Keys), ?MAX_META_FIELDS)].
+    Keys = lists:sort([K || K <- maps:keys(Meta), wanted(K, State)]),
+    Fields = [{field_key(K), value(maps:get(K, Meta), State)}
+              || K <- lists:sublist(Keys, ?MAX_META_FIELDS)],
+    case length(Keys) - ?MAX_META_FIELDS of
+        Left when Left > 0 -> Fields ++ [{<<"N_FIELDS_DROPPED">>, integer_to_binary(Left)}];
+        _ -> Fields
+    end.
 
 wanted(Key, #{allow := all, deny := Deny}) ->
     not lists:member(Key, ?MAPPED_META) andalso not lists:member(Key, Deny);

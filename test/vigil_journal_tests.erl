@@ -151,7 +151,8 @@ invalid_config_test_() ->
 %% ---- fields ----
 
 fields_test_() ->
-    with(#{}, [all_fields, priorities, metadata_keys_mapped, empty_values_left_out,
+    with(#{}, [all_fields, priorities, metadata_keys_mapped, too_many_fields_counted,
+               empty_values_left_out,
                binary_values_as_bytes, formatter_crash, report_cb_crash,
                config_hides_state, update_config, large_entry_through_file, too_large,
                journal_stopped_and_back, installed_handler_survives_bad_terms]).
@@ -195,6 +196,14 @@ metadata_keys_mapped(R) ->
     [?assertEqual({K, V}, {K, field(K, E)}) || {K, V} <- Want],
     ?assertEqual(<<"x">>, field(<<"MESSAGE">>, E)),
     [?assert(valid_key(K)) || {K, _} <- E].
+
+too_many_fields_counted(R) ->
+    Meta = maps:from_list([{list_to_atom("k" ++ integer_to_list(N)), N} || N <- lists:seq(1, 1100)]),
+    logger:notice("many", meta(Meta)),
+    {ok, E} = recv_entry(R),
+    ?assertEqual(<<"100">>, field(<<"N_FIELDS_DROPPED">>, E)),
+    ?assertEqual(1000, length([K || {<<"K", _/binary>> = K, _} <- E])),
+    ?assertEqual(<<"many">>, field(<<"MESSAGE">>, E)).
 
 empty_values_left_out(R) ->
     logger:notice("", meta(#{empty_list => "", empty_bin => <<>>, kept => "k"})),

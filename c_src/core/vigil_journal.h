@@ -102,7 +102,8 @@ void vigil_journal_close(struct vigil_journal *journal);
  * Send one entry without blocking (MSG_DONTWAIT|MSG_NOSIGNAL). When it is too large for a
  * datagram (EMSGSIZE, ENOBUFS), it is written to a memfd sealed as journald 252 requires
  * (F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE, no F_SEAL_EXEC), or to an unlinked file
- * in /dev/shm where memfds fail, and that descriptor is sent with an empty payload.
+ * in /dev/shm where memfds fail or cannot be sealed so, and that descriptor is sent with an
+ * empty payload.
  * @param journal the journal
  * @param data the entry, as built by vigil_jentry_add()
  * @param len its length
