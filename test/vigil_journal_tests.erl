@@ -234,7 +234,14 @@ formatter_crash(R) ->
     ?assertNotEqual(nomatch, binary:match(Message, <<"secret">>)),
     ?assert(installed()).
 
-%% A formatter that always crashes.
+%% A formatter that crashes, or (raw) returns what the event holds, chardata or not: the
+%% handler's own conversion of what formatters return.
+format(#{msg := Msg}, #{raw := true}) ->
+    case Msg of
+        {string, String} -> String;
+        {report, Report} -> Report;
+        {Format, _Args} -> Format
+    end;
 format(_Event, _Config) ->
     error(boom).
 
@@ -375,24 +382,38 @@ from_boot() ->
 
 %% ---- PropEr: any event, through logger, to the receiver ----
 
+%% Two handlers: logger_formatter, and the raw formatter above, each with its receiver.
 property_test_() ->
-    {setup, fun() -> setup(#{burst_limit_enable => false}) end, fun cleanup/1,
-     fun(R) -> {timeout, 300, ?_assert(run_property(R))} end}.
+    {setup, fun setup_property/0, fun cleanup_property/1,
+     fun(Rs) -> {timeout, 300, ?_assert(run_property(Rs))} end}.
 
-run_property(R) ->
+setup_property() ->
+    R = setup(#{burst_limit_enable => false}),
+    Raw = open_receiver(),
+    ok = logger:add_handler(journal_raw, vigil_journal_h,
+                            (handler_config(Raw, #{burst_limit_enable => false}))#{
+                              formatter => {?MODULE, #{raw => true}}}),
+    {R, Raw}.
+
+cleanup_property({R, Raw}) ->
+    _ = logger:remove_handler(journal_raw),
+    close_receiver(Raw),
+    cleanup(R).
+
+run_property(Rs) ->
     Self = self(),
     ok = logger:add_handler(capture, ?MODULE, #{config => #{pid => Self}, filter_default => stop,
                                                 filters => [{only_tests,
                                                              {fun logger_filters:domain/2,
                                                               {log, sub, ?DOMAIN}}}]}),
-    proper:quickcheck(prop_any_event(R), [{numtests, 300}, {to_file, user}]).
+    proper:quickcheck(prop_any_event(Rs), [{numtests, 300}, {to_file, user}]).
 
 %% The capture handler: the event as every handler received it.
 log(Event, #{config := #{pid := Pid}}) ->
     Pid ! {event, Event},
     ok.
 
-prop_any_event(R) ->
+prop_any_event({R, Raw}) ->
     proper:forall(
       {level(), msg(), metadata()},
       fun({Level, Msg, Meta}) ->
@@ -400,12 +421,35 @@ prop_any_event(R) ->
                 log_event(Level, Msg, maps:merge(Meta, meta())),
                 Event = receive {event, Ev} -> Ev after 1000 -> error(no_event) end,
                 {ok, E} = recv_entry(R),
-                installed() andalso
-                    lists:all(fun({K, V}) -> valid_key(K) andalso V =/= <<>> end, E) andalso
-                    message_as_formatted(field(<<"MESSAGE">>, E), Event) andalso
-                    re:run(field(<<"PRIORITY">>, E), "^[0-7]$", [{capture, none}]) =:= match
+                {ok, RawE} = recv_entry(Raw),
+                installed() andalso lists:member(journal_raw, logger:get_handler_ids())
+                    andalso well_formed(E) andalso well_formed(RawE)
+                    andalso message_as_formatted(field(<<"MESSAGE">>, E), Event)
+                    andalso field(<<"MESSAGE">>, RawE) =:= raw_message(Event)
                     andalso maps:get(error, dropped()) =:= 0
       end).
+
+well_formed(E) ->
+    lists:all(fun({K, V}) -> valid_key(K) andalso V =/= <<>> end, E) andalso
+        re:run(field(<<"PRIORITY">>, E), "^[0-7]$", [{capture, none}]) =:= match.
+
+%% What the raw formatter returns, as the handler must send it: chardata as UTF-8 with binaries
+%% as their bytes; anything else as a term, ~0tP with the default depth and length.
+raw_message(Event) ->
+    Out = format(Event, #{raw => true}),
+    Bytes = case catch unicode:characters_to_binary(Out) of
+                Bin when is_binary(Bin) -> Bin;
+                _ ->
+                    case catch iolist_to_binary(utf8(Out)) of
+                        Bin when is_binary(Bin) -> Bin;
+                        _ -> unicode:characters_to_binary(
+                               io_lib:format("~0tP", [Out, 30], [{chars_limit, 65536}]))
+                    end
+            end,
+    case Bytes of
+        <<>> -> undefined;
+        _ -> Bytes
+    end.
 
 flush_events() ->
     receive {event, _} -> flush_events() after 0 -> ok end.
@@ -437,7 +481,8 @@ bytes(Out) ->
 
 utf8(B) when is_binary(B) -> B;
 utf8(C) when is_integer(C) -> <<C/utf8>>;
-utf8(L) when is_list(L) -> [utf8(X) || X <- L].
+utf8([H | T]) -> [utf8(H) | utf8(T)];
+utf8([]) -> [].
 
 %% ---- generators ----
 
