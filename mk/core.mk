@@ -1,7 +1,8 @@
 # mk/core.mk: the notification core (C, no Erlang), the NIF, the Erlang/Elixir API and their tests.
 
 APT_PACKAGES += erlang-dev erlang-nox erlang-eunit erlang-dialyzer erlang-tools elixir rebar3 \
-	libcmocka-dev libsystemd-dev valgrind cppcheck clang-tidy clang-format libclang-rt-14-dev
+	libcmocka-dev libsystemd-dev valgrind cppcheck clang-tidy clang-format libclang-rt-14-dev \
+	erlang-proper
 
 CORE_DIR := $(TOP)/c_src/core
 CORE_HDRS := $(wildcard $(CORE_DIR)/*.h)
@@ -12,7 +13,7 @@ CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).
 # The C tests send to real AF_UNIX receivers: they test the Linux platform whatever is chosen.
 CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
-CORE_TESTS := core oracle
+CORE_TESTS := core oracle journal
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
 CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
 C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) \
@@ -68,9 +69,9 @@ $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS
 $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
 
 .PHONY: test-core-c test-core-asan test-core-valgrind test-erl test-ex lint-core bench-core fuzz-core \
-	fuzz-core-short dialyzer
+	fuzz-core-short fuzz-journal fuzz-journal-short dialyzer
 
-test-core-c: test-core-asan test-core-valgrind fuzz-core-short
+test-core-c: test-core-asan test-core-valgrind fuzz-core-short fuzz-journal-short
 
 test-core-asan: $(foreach t,$(CORE_TESTS),$(BUILD)/asan/test_$(t))
 	$(Q)for t in $^; do echo "== $$t (ASan+UBSan)"; \
@@ -95,6 +96,26 @@ fuzz-core-short: $(BUILD)/fuzz/fuzz_notify
 fuzz-core: $(BUILD)/fuzz/fuzz_notify
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
+
+# The journal's encoder against journald's reading of it (test/c/journal_parse.h).
+FUZZ_TARGETS += fuzz-journal
+
+$(BUILD)/fuzz/fuzz_journal: $(TOP)/test/c/fuzz_journal.c $(CORE_LINUX_SRCS) $(CORE_HDRS) \
+		$(CORE_TEST_HDRS)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -I$(CORE_DIR) -I$(TOP)/test/c $(filter %.c,$^) -o $@
+
+fuzz-journal-short: $(BUILD)/fuzz/fuzz_journal
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-journal
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-journal \
+		2>$(BUILD)/fuzz/journal-short.log || { tail -40 $(BUILD)/fuzz/journal-short.log; exit 1; }
+	@echo "== fuzz_journal: $(FUZZ_QUICK_SECONDS) s without a failure"
+
+fuzz-journal: $(BUILD)/fuzz/fuzz_journal
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-journal
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-journal
 
 # ---- Erlang and Elixir ----
 

@@ -10,10 +10,11 @@
 -export([load_error/0]).
 -export([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
          barrier_start/1, writable_select/1, select_stop/1]).
+-export([journal_open/2, journal_send/2]).
 
 -on_load(init/0).
 -nifs([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
-       barrier_start/1, writable_select/1, select_stop/1]).
+       barrier_start/1, writable_select/1, select_stop/1, journal_open/2, journal_send/2]).
 
 -define(LOAD_ERROR, {?MODULE, load_error}).
 
@@ -21,7 +22,9 @@
 -type pairs() :: [{atom() | iodata(), value()}].
 %% A descriptor watched with enif_select: a barrier, or the socket's writability.
 -type watch() :: reference().
--export_type([pairs/0, value/0, watch/0]).
+%% An open socket to journald (vigil_journal.h), closed when no term refers to it.
+-type journal() :: reference().
+-export_type([pairs/0, value/0, watch/0, journal/0]).
 
 %% A fresh load (first start, or after the module was purged) finds the manager's address where
 %% the application left it. Always ok: a failed load leaves the stand-in bodies.
@@ -101,3 +104,15 @@ writable_select(_Ref) -> stand_in(ok).
 %% End a watch, whether or not its message came.
 -spec select_stop(watch()) -> ok.
 select_stop(_Watch) -> stand_in(ok).
+
+%% A socket for the journal at Path ("@name" for an abstract name), its send buffer raised to
+%% SendBuffer bytes where permitted. Without the library, or on the none platform, the journal is
+%% closed: sends answer ok and send nothing.
+-spec journal_open(binary(), non_neg_integer()) -> {ok, journal()} | {error, inet:posix()}.
+journal_open(_Path, _SendBuffer) -> stand_in({ok, make_ref()}).
+
+%% One entry, never blocking: {error, eagain} when journald's queue is full, emsgsize over
+%% 16 MiB, e2big over 1024 fields, enoent or econnrefused when no journald listens.
+-spec journal_send(journal(), [{atom() | iodata(), iodata()}]) ->
+          ok | {error, inet:posix() | {invalid, term()}}.
+journal_send(_Journal, _Fields) -> stand_in(ok).

@@ -7,6 +7,10 @@
  *   0; the functions that open and use sockets are never reached and fail with -EAFNOSUPPORT.
  *
  * Everything else in the core is portable C11 with POSIX sockets.
+ *
+ * The journal (vigil_journal.h) needs a socket, a send with a name and a sealed memfd: on the
+ * none platform vigil_platform_has_manager() is false, vigil_journal_open() opens nothing, and
+ * the journal functions below are never reached (they fail with -EAFNOSUPPORT).
  */
 #ifndef VIGIL_PLATFORM_H
 #define VIGIL_PLATFORM_H
@@ -45,5 +49,40 @@ int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd);
  * @return 0 or -errno
  */
 int vigil_platform_pipe(int ret_fds[2]);
+
+/**
+ * Open an unconnected AF_UNIX datagram socket (close-on-exec) for the journal, and raise its
+ * send buffer to sndbuf bytes as journald's client does: SO_SNDBUF, then SO_SNDBUFFORCE when the
+ * kernel capped it (net.core.wmem_max) and the process may (CAP_NET_ADMIN). The buffer is best
+ * effort: a refusal leaves the kernel's value.
+ * @param sndbuf the send buffer to ask for, in bytes
+ * @return the socket, or -errno
+ */
+int vigil_platform_journal_socket(int sndbuf);
+
+/**
+ * Send one datagram to addr, never blocking (MSG_DONTWAIT) and never raising SIGPIPE.
+ * @param fd the socket
+ * @param addr the receiver
+ * @param addr_len bytes of addr that make up the address
+ * @param data the datagram
+ * @param len its length (0 with pass_fd: an entry passed as a file)
+ * @param pass_fd a descriptor to pass with SCM_RIGHTS, or -1
+ * @return 1 sent, -EAGAIN full, -EMSGSIZE too large for a datagram, or another -errno
+ */
+int vigil_platform_journal_sendto(int fd, const struct sockaddr_un *addr, socklen_t addr_len,
+                                  const char *data, size_t len, int pass_fd);
+
+/**
+ * Write data to a new memfd sealed with exactly F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|
+ * F_SEAL_WRITE, the set journald 252 compares for equality: created with MFD_EXEC where the
+ * kernel knows it, since kernels from 6.3 may add F_SEAL_EXEC otherwise. Where memfds fail or
+ * end up with other seals (vm.memfd_noexec=2 forbids MFD_EXEC), an unlinked, unsealed file
+ * directly in /dev/shm, which every journald accepts up to 16 MiB (VIGIL_JOURNAL_ENTRY_MAX).
+ * @param data the entry
+ * @param len its length
+ * @return the descriptor (close-on-exec, at offset 0 or sealed), or -errno
+ */
+int vigil_platform_journal_file(const char *data, size_t len);
 
 #endif

@@ -1,8 +1,11 @@
-/* vigil_platform_linux.c: sd_notify's transports on Linux: AF_UNIX datagrams and AF_VSOCK. */
+/* vigil_platform_linux.c: sd_notify's transports on Linux (AF_UNIX datagrams and AF_VSOCK), and
+ * the journal's socket and sealed memfds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -109,7 +112,9 @@ int vigil_platform_connect(const struct vigil_addr *addr, int *ret_type, bool *r
     return connect_socket(fd, (const struct sockaddr *)&addr->un, addr->un_len, ret_connecting);
 }
 
-int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
+/* One datagram, to name (NULL on a connected socket), with pass_fd (-1 for none). */
+static int send_message(int fd, const struct sockaddr_un *name, socklen_t name_len,
+                        const char *data, size_t len, int pass_fd)
 {
     union {
         struct cmsghdr header;
@@ -118,6 +123,10 @@ int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
     struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
     struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1};
 
+    if (name) {
+        header.msg_name = (void *)name;
+        header.msg_namelen = name_len;
+    }
     if (pass_fd >= 0) {
         memset(&control, 0, sizeof(control));
         header.msg_control = control.bytes;
@@ -134,7 +143,136 @@ int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
     return (size_t)n == len ? 1 : -EIO;
 }
 
+int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
+{
+    return send_message(fd, NULL, 0, data, len, pass_fd);
+}
+
 int vigil_platform_pipe(int ret_fds[2])
 {
     return pipe2(ret_fds, O_CLOEXEC | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/* ---- the journal ---- */
+
+/* Kernels from 6.3 know MFD_EXEC; older headers may not. */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+#define JOURNAL_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static int send_buffer(int fd)
+{
+    int value = 0;
+    socklen_t len = sizeof(value);
+    return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &len) < 0 ? 0 : value;
+}
+
+/* The kernel keeps twice what was asked (its bookkeeping), capped by net.core.wmem_max unless
+ * forced: less than twice the request means the cap applied. */
+static void raise_send_buffer(int fd, int sndbuf)
+{
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == 0 &&
+        (long)send_buffer(fd) >= 2L * sndbuf)
+        return;
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
+}
+
+int vigil_platform_journal_socket(int sndbuf)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (sndbuf > 0)
+        raise_send_buffer(fd, sndbuf);
+    return fd;
+}
+
+int vigil_platform_journal_sendto(int fd, const struct sockaddr_un *addr, socklen_t addr_len,
+                                  const char *data, size_t len, int pass_fd)
+{
+    return send_message(fd, addr, addr_len, data, len, pass_fd);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* MFD_EXEC keeps F_SEAL_EXEC off (journald 252 refuses it). A kernel before 6.3 rejects the flag
+ * (EINVAL) and never adds F_SEAL_EXEC: then without. vm.memfd_noexec=2 forbids it (EACCES): the
+ * caller falls back to /dev/shm, which every journald accepts. */
+static int create_memfd(void)
+{
+    int fd = memfd_create("vigil-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create("vigil-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Seals exactly as journald 252 compares them, or -EPERM (a kernel that added others). */
+static int seal(int fd)
+{
+    if (fcntl(fd, F_ADD_SEALS, JOURNAL_SEALS) < 0)
+        return -errno;
+    return fcntl(fd, F_GET_SEALS) == JOURNAL_SEALS ? 0 : -EPERM;
+}
+
+static int sealed_memfd(const char *data, size_t len)
+{
+    int fd = create_memfd();
+    if (fd < 0)
+        return fd;
+    int r = write_all(fd, data, len);
+    if (r == 0)
+        r = seal(fd);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+/* An unlinked file directly in /dev/shm, as libsystemd's fallback: O_TMPFILE, else a named file
+ * removed at once. journald reads it from offset 0 through its own descriptor. */
+static int open_shm_file(void)
+{
+    int fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    char path[] = "/dev/shm/vigil-journal-XXXXXX";
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    (void)unlink(path);
+    return fd;
+}
+
+static int shm_file(const char *data, size_t len)
+{
+    int fd = open_shm_file();
+    if (fd < 0)
+        return fd;
+    int r = write_all(fd, data, len);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int vigil_platform_journal_file(const char *data, size_t len)
+{
+    int fd = sealed_memfd(data, len);
+    return fd >= 0 ? fd : shm_file(data, len);
 }

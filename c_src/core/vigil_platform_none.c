@@ -30,4 +30,22 @@ int vigil_platform_pipe(int ret_fds[2])
     (void)ret_fds;
     return -EAFNOSUPPORT;
 }
+int vigil_platform_journal_socket(int sndbuf)
+{
+    (void)sndbuf;
+    return -EAFNOSUPPORT;
+}
+
+int vigil_platform_journal_sendto(int fd, const struct sockaddr_un *addr, socklen_t addr_len,
+                                  const char *data, size_t len, int pass_fd)
+{
+    (void)fd, (void)addr, (void)addr_len, (void)data, (void)len, (void)pass_fd;
+    return -EAFNOSUPPORT;
+}
+
+int vigil_platform_journal_file(const char *data, size_t len)
+{
+    (void)data, (void)len;
+    return -EAFNOSUPPORT;
+}
 /* NOLINTEND(readability-non-const-parameter) */
