@@ -24,6 +24,7 @@ grep -A1 -- '^  --start-command' "$tmp/help" | grep -q 'foreground for relx' || 
 # it is itself a name), before anything is written, and names what it may have meant.
 sed -n 's/^  --\([a-z][a-z-]*\).*/\1/p' "$tmp/help" | sort -u >"$tmp/names"
 [ "$(wc -l <"$tmp/names")" -gt 60 ] || fail "--help lists too few names"
+# shellcheck disable=SC2094 # names is only read, by the loop and by grep; prefixes is written
 while read -r name; do
     i=1
     while [ "$i" -lt "${#name}" ]; do
@@ -129,6 +130,7 @@ grep -qx 'Type=notify-reload' "$tmp/print" || fail "reload = sighup on 254 is no
 ! grep -q '^ExecReload=' "$tmp/print" || fail "ExecReload= next to notify-reload"
 "$BIN" --templates "$T" --print --app-name foo --reload sighup >"$tmp/print"
 grep -qx 'Type=notify' "$tmp/print" || fail "reload = sighup on 252 changed Type="
+# shellcheck disable=SC2016 # the unit's own $MAINPID, as written in the file
 grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$tmp/print" || fail "reload = sighup on 252"
 if "$BIN" --templates "$T" --print --app-name foo --reload sighup --service-type exec 2>"$tmp/err"; then
     fail "reload = sighup accepted without notify"
