@@ -103,7 +103,8 @@ int build_hardening(struct ctx *c)
     }
     note_unopened(c, opened);
     if (c->bind_caps) {
-        const char *cap = "CAP_NET_BIND_SERVICE", *why = "listen port below 1024";
+        const char *cap = "CAP_NET_BIND_SERVICE";
+        const char *why = "listen port below 1024";
         add(c, UF_SERVICE, SEC_SERVICE, "AmbientCapabilities", cap, why);
         if (bit == P_STRICT)
             add(c, UF_SERVICE, SEC_SERVICE, "CapabilityBoundingSet", cap, why);
@@ -204,15 +205,16 @@ int build_network(struct ctx *c)
 
 /* A list of paths for a quoted-list setting; `-` marks a path that may be missing, @{key}
  * references are expanded. */
-static int add_path_list(struct ctx *c, const char *key, const char *directive,
+static int add_path_list(struct ctx *c, const char *option, const char *directive,
                          const struct strlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        struct buf v = {0}, q = {0};
-        int r = path_value(c, key, l->v[i], true, false, &v);
+        struct buf v = {0};
+        struct buf q = {0};
+        int r = path_value(c, option, l->v[i], true, false, &v);
         if (r == 0) {
             quote_word(&q, buf_str(&v), false);
-            add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&q), key);
+            add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&q), option);
         }
         buf_free(&v);
         buf_free(&q);

@@ -55,6 +55,15 @@ int fail(struct ctx *c, const char *key, const char *value, const char *problem)
     return fail_value(c->err, key, value, problem);
 }
 
+int fail_number(struct ctx *c, const char *key, unsigned long value, const char *problem)
+{
+    struct buf v = {0};
+    buf_printf(&v, "%lu", value);
+    int r = fail(c, key, buf_str(&v), problem);
+    buf_free(&v);
+    return r;
+}
+
 const char *derive(struct ctx *c, const char *given, const char *fallback)
 {
     if (given != NULL)
@@ -137,35 +146,39 @@ void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *va
 static int check_versions(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    char v[32], problem[64];
-    snprintf(v, sizeof(v), "%lu", o->systemd_version);
-    snprintf(problem, sizeof(problem), "is outside %u..%u", feature_since(SD_OLDEST),
-             feature_since(SD_NEWEST));
+    struct buf v = {0};
+    struct buf problem = {0};
+    int r = 0;
+    buf_printf(&v, "%lu", o->systemd_version);
     if (o->systemd_version < feature_since(SD_OLDEST) ||
-        o->systemd_version > feature_since(SD_NEWEST))
-        return fail(c, "systemd_version", v, problem);
-    snprintf(problem, sizeof(problem), "needs systemd %u for its state directories",
-             directive_since("StateDirectory", NULL));
-    if (o->dynamic_user && !knows(c, "StateDirectory", NULL))
-        return fail(c, "dynamic_user", "yes", problem);
-    return 0;
+        o->systemd_version > feature_since(SD_NEWEST)) {
+        buf_printf(&problem, "is outside %u..%u", feature_since(SD_OLDEST),
+                   feature_since(SD_NEWEST));
+        r = fail(c, "systemd_version", buf_str(&v), buf_str(&problem));
+    } else if (o->dynamic_user && !knows(c, "StateDirectory", NULL)) {
+        buf_printf(&problem, "needs systemd %u for its state directories",
+                   directive_since("StateDirectory", NULL));
+        r = fail(c, "dynamic_user", "yes", buf_str(&problem));
+    }
+    buf_free(&v);
+    buf_free(&problem);
+    return r;
 }
 
 /* Settings that are fine alone but not together. */
 static int check_combinations(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    char v[32];
-    snprintf(v, sizeof(v), "%lu", o->timeout_stop_sec);
     if (o->timeout_stop_sec != 0 && o->timeout_stop_sec <= o->shutdown_time)
-        return fail(c, "timeout_stop_sec", v, "is not longer than shutdown_time");
+        return fail_number(c, "timeout_stop_sec", o->timeout_stop_sec,
+                           "is not longer than shutdown_time");
     if (strcmp(o->crash_dump, "state") == 0 && !strlist_contains(&o->dirs, "state"))
         return fail(c, "crash_dump", o->crash_dump, "needs state in dirs");
     if (o->private_network && strcmp(o->distribution, "none") != 0)
         return fail(c, "private_network", "yes", "leaves no network for distribution");
-    snprintf(v, sizeof(v), "%lu", o->dist_port_max);
     if (o->dist_port_max < o->dist_port_min || o->dist_port_max > 65535)
-        return fail(c, "dist_port_max", v, "is not a port at or above dist_port_min");
+        return fail_number(c, "dist_port_max", o->dist_port_max,
+                           "is not a port at or above dist_port_min");
     if (o->umask[0] != '0' || strlen(o->umask) != 4 || strspn(o->umask, "01234567") != 4)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)

@@ -42,6 +42,7 @@ struct ctx {
 
 /* model.c */
 int fail(struct ctx *c, const char *key, const char *value, const char *problem);
+int fail_number(struct ctx *c, const char *key, unsigned long value, const char *problem);
 const char *derive(struct ctx *c, const char *given, const char *fallback);
 void add(struct ctx *c, enum unit_file f, enum unit_section s, const char *key, const char *value,
          const char *reason);

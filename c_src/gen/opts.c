@@ -223,8 +223,8 @@ const struct opt_def *gen_opt_find(const char *key)
 
 static int parse_bool(const char *v, bool *ret)
 {
-    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
-                                                                                "off", "0"};
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
             *ret = strcmp(v, yes[i]) == 0;

@@ -61,20 +61,21 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
 {
     buf_add(out, "");
     for (const char *p = text; *p;) {
-        const char *open = strstr(p, "{{"), *close = open ? strstr(open, "}}") : NULL;
+        const char *open = strstr(p, "{{");
+        const char *close = open ? strstr(open, "}}") : NULL;
         if (close == NULL) {
             buf_add(out, p);
             break;
         }
         buf_addn(out, p, (size_t)(open - p));
-        char name[64];
-        size_t len = (size_t)(close - open - 2);
-        snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), open + 2);
+        char *name = xstrndup(open + 2, (size_t)(close - open - 2));
         /* A section block ends with its own newline; swallow the template's one after it. */
-        if (placeholder(m, f, name, out) < 0) {
-            buf_printf(err, "templates: unknown placeholder {{%s}}", name);
+        int r = placeholder(m, f, name, out);
+        if (r < 0)
+            buf_printf(err, "templates: unknown placeholder {{%.63s}}", name);
+        free(name);
+        if (r < 0)
             return -EINVAL;
-        }
         p = close + 2;
         if (*p == '\n' && out->len > 0 && out->data[out->len - 1] == '\n')
             p++;
@@ -85,7 +86,8 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
 static int render_one(const struct unit_model *m, const char *tmpl_dir, const char *tmpl,
                       enum unit_file f, struct buf *out, struct buf *err)
 {
-    struct buf path = {0}, text = {0};
+    struct buf path = {0};
+    struct buf text = {0};
     buf_printf(&path, "%s/%s", tmpl_dir, tmpl);
     int r = read_file(buf_str(&path), &text);
     if (r < 0)
@@ -172,7 +174,8 @@ int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered
         r = render_companions(m, tmpl_dir, out, err);
     if (r < 0)
         return r;
-    struct buf name = {0}, manifest = {0};
+    struct buf name = {0};
+    struct buf manifest = {0};
     buf_printf(&name, "%s%s.manifest.json", unit_dir(m), m->service);
     render_manifest(m, &out->names, &manifest);
     push_file(out, buf_str(&name), &manifest);

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_units(struct ctx *c, const char *key, const char *directive, const struct strlist *l)
+static int add_units(struct ctx *c, const char *option, const char *directive,
+                     const struct strlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         if (!unit_name_valid(l->v[i]))
-            return fail(c, key, l->v[i], "is not a unit name such as foo.service");
-        add(c, UF_SERVICE, SEC_UNIT, directive, l->v[i], key);
+            return fail(c, option, l->v[i], "is not a unit name such as foo.service");
+        add(c, UF_SERVICE, SEC_UNIT, directive, l->v[i], option);
     }
     return 0;
 }
@@ -205,7 +206,8 @@ int build_restart_units(struct ctx *c)
     if (strcmp(why, "touch") == 0 && !strlist_contains(&c->o->dirs, "runtime"))
         return fail(c, "restart_method", why,
                     "needs runtime in dirs: the service touches the flag in its runtime dir");
-    struct buf v = {0}, svc = {0};
+    struct buf v = {0};
+    struct buf svc = {0};
     buf_printf(&svc, "%s.service", c->n.svc);
     add(c, UF_RESTART_PATH, SEC_UNIT, "Description",
         strcmp(why, "touch") == 0 ? "Restart when the service asks" : "Restart on deploy flag",
@@ -242,7 +244,8 @@ static void runtime_env_identity(struct ctx *c)
 static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
 {
     const char *why = "runtime_environment_service";
-    struct buf esc = {0}, cmd = {0};
+    struct buf esc = {0};
+    struct buf cmd = {0};
     add(c, UF_RUNTIME_ENV, SEC_UNIT, "Description", "Runtime environment", why);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "Type", "oneshot", why);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
@@ -254,7 +257,7 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
     buf_add(&esc, "");
     /* Checked with the other paths (resolve_paths), so it expands here. */
-    (void)path_value(c, "runtime_environment_service_script", c->n.env_script, false, true, &esc);
+    (void)path_value(c, "runtime_environment_service_script", c->n.env_script, false, false, &esc);
     quote_word(&cmd, buf_str(&esc), false);
     buf_printf(&cmd, " %s", file);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
@@ -283,7 +286,9 @@ int build_runtime_env_unit(struct ctx *c)
     if (!gen_opt_given(c->o, "runtime_environment_service"))
         note(c, "runtime_environment_service",
              "on because runtime_environment_service_script is given", false);
-    struct buf dir = {0}, file = {0}, opt = {0};
+    struct buf dir = {0};
+    struct buf file = {0};
+    struct buf opt = {0};
     runtime_env_paths(c, &dir, &file);
     runtime_env_unit(c, buf_str(&dir), buf_str(&file));
     /* `-`: the service still starts when the file is missing. */

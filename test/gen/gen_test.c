@@ -149,6 +149,24 @@ static void test_model_defaults(void **state)
     buf_free(&err);
 }
 
+/* systemd expands $VAR in a command's arguments only: the executable keeps a literal `$`. */
+static void test_dollar_in_executable(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\ndeploy_dir = /srv/a$b\n", &m, &err), 0);
+    assert_string_equal(value_of(&m, "ExecStart"), "/srv/a$b/current/bin/foo start");
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndeploy_dir = /srv/a$b\n"
+                           "exec_start_wrap = /usr/bin/nice\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "ExecStart"), "/usr/bin/nice /srv/a$$b/current/bin/foo start");
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
 static void test_model_refuses_daemon(void **state)
 {
     (void)state;
@@ -281,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_split_command),
         cmocka_unit_test(test_model_defaults),
+        cmocka_unit_test(test_dollar_in_executable),
         cmocka_unit_test(test_model_refuses_daemon),
         cmocka_unit_test(test_model_gates_versions),
         cmocka_unit_test(test_unused_keys),
