@@ -152,7 +152,12 @@ static int build_ip_allow(struct ctx *c)
 }
 
 /* fixed_ports pins the distribution ports and allows binding only those, epmd's and the
- * listen ports. */
+ * listen ports. The deny rule is every positive port, not `any`: systemd's `any` rule also
+ * matches port 0 (socket-bind.bpf.c matches every port of a rule without ports), and an allow
+ * rule cannot name port 0, so `any` would refuse the kernel-chosen port that OTP binds for
+ * every outgoing TCP connection and UDP socket (inet:open binds {Ip, 0}), DNS lookups by
+ * inet_res included. A kernel-chosen port is not one a peer can know, so allowing it opens
+ * no fixed port. */
 static void build_socket_bind(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
@@ -166,8 +171,16 @@ static void build_socket_bind(struct ctx *c)
         buf_printf(&v, "tcp:%lu", c->ports[i]);
         add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", buf_str(&v), "listen_ports");
     }
-    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindDeny", "any", why);
+    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindDeny", "1-65535",
+        "distribution = fixed_ports: every fixed port not allowed above; port 0 (a port the "
+        "kernel picks, for outgoing connections and DNS) stays allowed");
     buf_free(&v);
+    if (!has_build_feature(c, SDB_BPF_FRAMEWORK))
+        note(c, "distribution",
+             "fixed_ports: the target's systemd is built without BPF_FRAMEWORK, so binding is "
+             "not restricted (SocketBindAllow=/SocketBindDeny= dropped); the distribution ports "
+             "are pinned by inet_dist_listen_min/max only",
+             false);
 }
 
 /* Listen ports matter for the bind capability (below 1024) and for socket binding (with
@@ -263,21 +276,27 @@ int build_paths(struct ctx *c)
 
 /* Expected `systemd-analyze security --offline=true` exposure in tenths, as measured with
  * systemd 252 for each profile and each option that changes the assessed settings. Only
- * targets with SD_EXPOSURE_MEASURED get every directive of the profiles; older ones return -1
- * (unknown). */
+ * targets with SD_EXPOSURE_MEASURED and seccomp get every directive of the profiles; older
+ * ones, and builds without seccomp, return -1 (unknown). */
+static const struct exposure {
+    int base, bind_caps, private_network, ip_allow, both_network, dynamic_user;
+} EXPOSURE[] = {
+    /* strict, standard, off */
+    {11, 4, -4, -1, -1, 0},
+    {51, 1, -4, -1, 0, 0},
+    {92, 1, -5, -2, 0, -8},
+};
+
 int exposure_tenths(const struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    bool ip = o->ip_address_allow.n > 0, pn = o->private_network;
-    if (!has_feature(c, SD_EXPOSURE_MEASURED))
+    bool ip = o->ip_address_allow.n > 0;
+    bool pn = o->private_network;
+    unsigned bit = profile_bit(o->hardening);
+    const struct exposure *e = &EXPOSURE[bit == P_STRICT ? 0 : bit == P_STANDARD ? 1 : 2];
+    if (!has_feature(c, SD_EXPOSURE_MEASURED) || !has_build_feature(c, SDB_SECCOMP))
         return -1;
-    switch (profile_bit(o->hardening)) {
-    case P_STRICT:
-        return 11 + (c->bind_caps ? 4 : 0) - (pn ? 4 : 0) - (ip ? 1 : 0) - (pn && ip ? 1 : 0);
-    case P_STANDARD:
-        return 51 + (c->bind_caps ? 1 : 0) - (pn ? 4 : 0) - (ip ? 1 : 0);
-    default:
-        return 92 + (c->bind_caps ? 1 : 0) - (pn ? 5 : 0) - (ip ? 2 : 0) -
-               (o->dynamic_user ? 8 : 0);
-    }
+    return e->base + (c->bind_caps ? e->bind_caps : 0) + (pn ? e->private_network : 0) +
+           (ip ? e->ip_allow : 0) + (pn && ip ? e->both_network : 0) +
+           (o->dynamic_user ? e->dynamic_user : 0);
 }

@@ -43,6 +43,11 @@ bool has_feature(const struct ctx *c, enum sd_feature f)
     return feature_since(f) <= c->m->systemd_version;
 }
 
+bool has_build_feature(const struct ctx *c, enum sd_build_feature f)
+{
+    return (c->m->features & (1U << f)) != 0;
+}
+
 char *needs_reason(const char *what, const char *key, const char *value)
 {
     struct buf r = {0};
@@ -85,9 +90,16 @@ void add(struct ctx *c, enum unit_file f, enum unit_section s, const char *key, 
                                  .since = since,
                                  .status = DS_EMITTED,
                                  .reason = xstrdup(reason)};
-    if (since > m->systemd_version) {
-        struct buf r = {0};
+    enum sd_build_feature needs = directive_needs(key);
+    struct buf r = {0};
+    if (since > m->systemd_version)
         buf_printf(&r, "needs systemd %u, target is %u", since, m->systemd_version);
+    else if (needs != SDB_NONE && (m->features & (1U << needs)) == 0)
+        buf_printf(&r,
+                   "not enforced on this target: its systemd is built without %s (-%s in "
+                   "systemctl --version) and ignores it",
+                   build_feature_name(needs), build_feature_name(needs));
+    if (r.len > 0) {
         free(d[m->n].reason);
         d[m->n].reason = buf_steal(&r);
         d[m->n].status = DS_DROPPED;
@@ -165,6 +177,24 @@ static int check_versions(struct ctx *c)
     return r;
 }
 
+/* The target's build features, before any directive is added. */
+static int resolve_features(struct ctx *c)
+{
+    char *bad = NULL;
+    int r = parse_build_features(c->o->systemd_features, &c->m->features, &bad);
+    if (r < 0) {
+        struct buf why = {0};
+        buf_printf(&why,
+                   "has \"%s\" where systemctl --version prints +NAME, -NAME or "
+                   "name=value",
+                   bad);
+        r = fail(c, "systemd_features", c->o->systemd_features, buf_str(&why));
+        buf_free(&why);
+    }
+    free(bad);
+    return r;
+}
+
 /* Settings that are fine alone but not together. */
 static int check_combinations(struct ctx *c)
 {
@@ -228,7 +258,7 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
     struct ctx c = {.o = o, .m = m, .err = err};
     *m = (struct unit_model){.systemd_version = (unsigned)o->systemd_version};
     m->has_file[UF_SERVICE] = true;
-    int r = 0;
+    int r = resolve_features(&c);
     for (size_t i = 0; r == 0 && i < ARRAY_SIZE(STEPS); i++)
         r = STEPS[i](&c);
     if (r == 0)

@@ -28,7 +28,8 @@ struct directive {
     char *value;
     unsigned since;
     enum directive_status status;
-    bool too_new; /**< dropped because the target systemd version lacks it */
+    bool too_new; /**< dropped because the target systemd lacks it: too old, or built without
+                       the feature it needs (not enforced there) */
     char *reason;
 };
 
@@ -52,7 +53,8 @@ struct unit_model {
     char *version;   /**< release version, may be empty */
     char *hardening; /**< profile name */
     unsigned systemd_version;
-    bool mix_layout; /**< files in lib/systemd/system/ and lib/, as mix_systemd writes them */
+    unsigned features; /**< the target's build features, a mask of 1 << enum sd_build_feature */
+    bool mix_layout;   /**< files in lib/systemd/system/ and lib/, as mix_systemd writes them */
     bool has_file[UF_COUNT];
     struct directive *d;
     size_t n;

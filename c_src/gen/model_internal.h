@@ -59,6 +59,7 @@ void note_unused(struct ctx *c, const char *key, bool unused, const char *reason
 void note(struct ctx *c, const char *key, const char *text, bool warn);
 bool knows(const struct ctx *c, const char *key, const char *value);
 bool has_feature(const struct ctx *c, enum sd_feature f);
+bool has_build_feature(const struct ctx *c, enum sd_build_feature f);
 /** "`what` needs systemd N" with N the first version knowing `key`(=`value`); caller frees. */
 char *needs_reason(const char *what, const char *key, const char *value);
 

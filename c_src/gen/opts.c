@@ -27,6 +27,7 @@ static const struct gen_opts DEFAULTS = {
     .umask = "0077",
     .runtime_directory_preserve = "no",
     .exec_start_wrap = "",
+    .systemd_features = "",
     .systemd_version = 252,
     .watchdog_sec = 30,
     .timeout_start_sec = 60,
@@ -124,6 +125,11 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"private_network", OPT_BOOL, O(private_network), "PrivateNetwork=yes (no network at all)",
      NULL},
     {"systemd_version", OPT_UINT, O(systemd_version), "target systemd version (Debian 12: 252)",
+     NULL},
+    {"systemd_features", OPT_STR, O(systemd_features),
+     "compile-time features of the target's systemd as `systemctl --version` prints them "
+     "(+BPF_FRAMEWORK -SECCOMP ...), over Debian 12's; a directive needing a missing one is "
+     "dropped",
      NULL},
     {"watchdog_sec", OPT_UINT, O(watchdog_sec), "WatchdogSec= (0: off)", NULL},
     {"timeout_start_sec", OPT_UINT, O(timeout_start_sec), "TimeoutStartSec=", NULL},

@@ -27,7 +27,7 @@ struct gen_opts {
         *crash_dump;
     char *reload, *layout;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
-    char *exec_start_wrap, *runtime_environment_service_script;
+    char *exec_start_wrap, *runtime_environment_service_script, *systemd_features;
     bool network_online, chroot, runtime_environment_service, os_mon, jit_perf;
     bool private_network;
     unsigned long systemd_version, watchdog_sec, timeout_start_sec, shutdown_time;

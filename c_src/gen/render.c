@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include "io.h"
+#include "sdver.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -254,7 +255,12 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
     json_str(out, m->app_name);
     buf_add(out, ",\n  \"version\": ");
     json_str(out, m->version);
-    buf_printf(out, ",\n  \"systemd_version\": %u,\n  \"hardening\": ", m->systemd_version);
+    buf_printf(out, ",\n  \"systemd_version\": %u,\n  \"systemd_features\": \"",
+               m->systemd_version);
+    for (unsigned f = 0; f < SDB_COUNT; f++)
+        buf_printf(out, "%s%c%s", f ? " " : "", (m->features & (1U << f)) ? '+' : '-',
+                   build_feature_name((enum sd_build_feature)f));
+    buf_add(out, "\",\n  \"hardening\": ");
     json_str(out, m->hardening);
     if (m->exposure_tenths < 0)
         buf_add(out, ",\n  \"expected_exposure\": null,\n  \"files\": [");
