@@ -8,7 +8,7 @@ GEN_TEST := $(TOP)/test/gen
 GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
 GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c opts_help.c config.c sdver.c model.c names.c \
-	exec_env.c hardening.c sections.c overrides.c render.c cli.c) \
+	exec_env.c hardening.c exposure_table.c sandbox.c sections.c overrides.c render.c cli.c) \
 	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c
 # Helpers only the tests use (reading escaped values back); not part of the binary.
@@ -34,7 +34,8 @@ GEN_OBJS := $(patsubst $(TOP)/c_src/%.c,$(GEN_BUILD)/%.o,$(GEN_SRCS))
 GEN_HDRS := $(wildcard $(GEN_SRC)/*.h) $(TOP)/c_src/core/vigil_utf8.h
 
 .PHONY: test-gen test-gen-golden test-gen-roundtrip test-gen-unit test-gen-asan test-gen-valgrind \
-	test-gen-fuzz-quick test-gen-cli bench-gen fuzz-gen lint-gen gen-golden-update
+	test-gen-fuzz-quick test-gen-cli test-gen-exposure bench-gen fuzz-gen lint-gen gen-golden-update \
+	gen-exposure-update
 
 $(GEN_BUILD)/%.o: $(TOP)/c_src/%.c
 	@mkdir -p $(@D)
@@ -71,7 +72,7 @@ $(GEN_BUILD)/fuzz_gen: $(GEN_TEST)/fuzz_gen.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS) $
 	$(Q)clang $(FUZZ_CFLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $(filter %.c,$^) -o $@
 
 test-gen: test-gen-unit test-gen-asan test-gen-valgrind test-gen-cli test-gen-golden \
-	test-gen-roundtrip test-gen-fuzz-quick
+	test-gen-roundtrip test-gen-exposure test-gen-fuzz-quick
 	@echo "vigil-unit: all generator tests passed"
 
 test-gen-unit: $(GEN_BUILD)/gen_test
@@ -91,6 +92,16 @@ test-gen-golden: all
 
 gen-golden-update: all
 	$(Q)python3 $(GEN_TEST)/golden.py --bin $(GEN_BIN) --templates $(TOP)/templates --cases $(GEN_TEST)/cases --update
+
+# Every combination the exposure table covers, generated and scored again.
+test-gen-exposure: all
+	$(Q)python3 $(GEN_TEST)/exposure.py --bin $(GEN_BIN) --templates $(TOP)/templates --check
+
+# Regenerates the table from this host's systemd-analyze (Debian 12's 252 is the reference).
+gen-exposure-update: all
+	$(Q)python3 $(GEN_TEST)/exposure.py --bin $(GEN_BIN) --templates $(TOP)/templates \
+		--write $(GEN_SRC)/exposure_table.c
+	$(Q)clang-format -i $(GEN_SRC)/exposure_table.c
 
 test-gen-roundtrip: all
 	$(Q)python3 $(GEN_TEST)/roundtrip.py --bin $(GEN_BIN) --templates $(TOP)/templates

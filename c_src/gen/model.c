@@ -250,7 +250,12 @@ static void finish(struct ctx *c)
     m->version = xstrdup(c->o->version);
     m->hardening = xstrdup(c->o->hardening);
     m->mix_layout = c->mix_layout;
-    m->exposure_tenths = c->exposure_unknown ? -1 : exposure_tenths(c);
+    for (int f = 0; f < UF_COUNT; f++)
+        m->unit_exposure[f] =
+            m->has_file[f] && f != UF_RESTART_PATH ? exposure_tenths(c, (enum unit_file)f) : -1;
+    if (c->exposure_unknown)
+        m->unit_exposure[UF_SERVICE] = -1;
+    m->exposure_tenths = m->unit_exposure[UF_SERVICE];
 }
 
 int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf *err)

@@ -60,8 +60,9 @@ struct unit_model {
     size_t n;
     struct buf sysusers; /**< empty when no user is created */
     struct buf tmpfiles;
-    int exposure_tenths;       /**< expected `systemd-analyze security` score times ten */
-    struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
+    int exposure_tenths;         /**< expected `systemd-analyze security` score times ten */
+    int unit_exposure[UF_COUNT]; /**< the same for each service unit written, -1: none */
+    struct unused_key *unused;   /**< given keys that other settings made moot, for the manifest */
     size_t n_unused;
     struct note *notes; /**< for the manifest; warnings also go to stderr */
     size_t n_notes;

@@ -2,7 +2,8 @@
  *   model.c      the core: context, add/drop/refuse, checks across keys, build order
  *   names.c      names, paths, dirs and @{key} references
  *   exec_env.c   ExecStart=/ExecStartPre= command lines and Environment=
- *   hardening.c  hardening profiles, sandbox paths, network, socket binding, exposure
+ *   hardening.c  hardening profiles, network, socket binding, exposure
+ *   sandbox.c    sandbox paths, the chroot, implied PrivateMounts=
  *   sections.c   [Unit] and [Service] basics, companion units and files
  *   overrides.c  the user's override and drop values, applied last
  *   sdver.c      what each systemd version knows
@@ -83,9 +84,15 @@ int build_env(struct ctx *c);
 /* hardening.c */
 int resolve_network(struct ctx *c);
 int build_hardening(struct ctx *c);
-int build_paths(struct ctx *c);
+void harden_runtime_env(struct ctx *c);
+void harden_restart_service(struct ctx *c);
 int build_network(struct ctx *c);
-int exposure_tenths(const struct ctx *c);
+int exposure_tenths(const struct ctx *c, enum unit_file f);
+
+/* sandbox.c */
+int build_paths(struct ctx *c);
+void chroot_root(const struct ctx *c, struct buf *out);
+void imply_private_mounts(struct ctx *c, enum unit_file f);
 
 /* sections.c */
 int build_unit_section(struct ctx *c);

@@ -219,6 +219,28 @@ static void manifest_directive(const struct unit_model *m, const struct directiv
     buf_free(&file);
 }
 
+/* Every service unit's expected exposure, companions included; null where unknown. */
+static void manifest_exposure(const struct unit_model *m, struct buf *out)
+{
+    bool first = true;
+    buf_add(out, "  \"unit_exposure\": {");
+    for (int f = 0; f < UF_COUNT; f++) {
+        if (!m->has_file[f] || f == UF_RESTART_PATH)
+            continue;
+        struct buf name = {0};
+        unit_file_name(&name, (enum unit_file)f, m->service);
+        buf_add(out, first ? "" : ", ");
+        json_str(out, buf_str(&name));
+        if (m->unit_exposure[f] < 0)
+            buf_add(out, ": null");
+        else
+            buf_printf(out, ": \"%d.%d\"", m->unit_exposure[f] / 10, m->unit_exposure[f] % 10);
+        buf_free(&name);
+        first = false;
+    }
+    buf_add(out, "},\n");
+}
+
 /* Keys that were given but had no effect, each with the reason. */
 static void manifest_unused(const struct unit_model *m, struct buf *out)
 {
@@ -272,6 +294,7 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
         json_str(out, files->v[i]);
     }
     buf_add(out, "],\n");
+    manifest_exposure(m, out);
     manifest_unused(m, out);
     manifest_notes(m, out);
     buf_add(out, "  \"directives\": [\n");

@@ -31,6 +31,8 @@ static const struct {
     {"ProtectSystem=strict", 232},
     {"RestrictNamespaces", 233},
     {"BindReadOnlyPaths", 233},
+    {"BindPaths", 233},
+    {"MountAPIVFS", 233},
     {"StateDirectory", 235},
     {"CacheDirectory", 235},
     {"LogsDirectory", 235},
@@ -73,6 +75,9 @@ static const unsigned FEATURES[SD_FEATURE_COUNT] = {
     [SD_ENV_TAB] = 219,
     [SD_ENV_NEWLINE] = 239,
     [SD_ENV_CONTROL] = 248,
+    /* BindReadOnlyPaths= and MountAPIVFS= from 233, StateDirectory= and the other managed
+     * dirs, which systemd binds into a RootDirectory=, from 235. */
+    [SD_CHROOT] = 235,
 };
 
 unsigned feature_since(enum sd_feature f)

@@ -15,6 +15,7 @@ enum sd_feature {
     SD_ENV_TAB,           /**< a tab in an environment value */
     SD_ENV_NEWLINE,       /**< a newline in an environment value */
     SD_ENV_CONTROL,       /**< any control character in an environment value */
+    SD_CHROOT,            /**< chroot: BindReadOnlyPaths= and dirs systemd manages and binds */
     SD_FEATURE_COUNT
 };
 

@@ -177,6 +177,12 @@ int build_companion_files(struct ctx *c)
         tmpfiles_dir(&t, buf_str(&flags), "0770", &c->n);
         buf_free(&flags);
     }
+    if (c->o->chroot) {
+        struct buf root = {0};
+        chroot_root(c, &root);
+        buf_printf(&t, "d %s 0555 root root -\n", buf_str(&root));
+        buf_free(&root);
+    }
     /* Legacy dir lines from build_dirs() come after the deploy dir. */
     buf_add(&t, buf_str(&m->tmpfiles));
     buf_free(&m->tmpfiles);
@@ -223,6 +229,7 @@ int build_restart_units(struct ctx *c)
     buf_free(&v);
     buf_printf(&v, "/bin/systemctl restart %s", buf_str(&svc));
     add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), why);
+    harden_restart_service(c);
     buf_free(&v);
     buf_free(&svc);
     c->m->has_file[UF_RESTART_PATH] = c->m->has_file[UF_RESTART_SERVICE] = true;
@@ -262,6 +269,7 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     buf_printf(&cmd, " %s", file);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
         "runtime_environment_service_script, given the file to write");
+    harden_runtime_env(c);
     buf_free(&esc);
     buf_free(&cmd);
 }
