@@ -365,7 +365,7 @@ int build_env(struct ctx *c)
         buf_free(&v);
     } else
         set_env_literal(c, "ERL_CRASH_DUMP_SECONDS", "0", "crash_dump = off");
-    if (strcmp(o->restart_method, "touch") == 0 && strlist_contains(&o->dirs, "runtime")) {
+    if (strcmp(o->restart_method, "touch") == 0 && has_dir(c, "runtime")) {
         struct buf v = {0};
         restart_flag(c, &v);
         set_env(c, "RESTART_FLAG", buf_str(&v),

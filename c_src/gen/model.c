@@ -202,8 +202,6 @@ static int check_combinations(struct ctx *c)
     if (o->timeout_stop_sec != 0 && o->timeout_stop_sec <= o->shutdown_time)
         return fail_number(c, "timeout_stop_sec", o->timeout_stop_sec,
                            "is not longer than shutdown_time");
-    if (strcmp(o->crash_dump, "state") == 0 && !strlist_contains(&o->dirs, "state"))
-        return fail(c, "crash_dump", o->crash_dump, "needs state in dirs");
     if (o->private_network && strcmp(o->distribution, "none") != 0)
         return fail(c, "private_network", "yes", "leaves no network for distribution");
     if (o->dist_port_max < o->dist_port_min || o->dist_port_max > 65535)
@@ -222,6 +220,7 @@ static int check_combinations(struct ctx *c)
 static int (*const STEPS[])(struct ctx *c) = {
     resolve_names,
     resolve_paths,
+    resolve_dirs,
     check_versions,
     check_combinations,
     resolve_network,
@@ -270,6 +269,7 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
         finish(&c);
     for (size_t i = 0; i < c.nderived; i++)
         free(c.derived[i]);
+    strlist_free(&c.dirs);
     if (r < 0)
         unit_model_free(m);
     return r;

@@ -30,6 +30,7 @@ struct ctx {
     struct unit_model *m;
     struct buf *err;
     struct names n;
+    struct strlist dirs; /**< the dirs kinds: the defaults, plus and minus `dirs` */
     char *derived[16];
     size_t nderived;
     /* Resolved before anything is built (resolve_network), read by the builders. */
@@ -72,6 +73,8 @@ int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, stru
 int path_value(struct ctx *c, const char *key, const char *raw, bool dash, bool dollar,
                struct buf *out);
 void dir_path(const struct ctx *c, const char *kind, struct buf *out);
+int resolve_dirs(struct ctx *c);
+bool has_dir(const struct ctx *c, const char *kind);
 int build_dirs(struct ctx *c);
 int build_dir_env(struct ctx *c);
 

@@ -53,6 +53,9 @@ struct opt_def {
     const char *const *choices; /**< NULL-terminated allowed values (string or list items) */
 };
 
+/** The dirs every service gets unless `dirs` removes them, NULL-terminated. */
+extern const char *const GEN_DEFAULT_DIRS[];
+
 /** The key table, terminated by an entry with a NULL key. */
 extern const struct opt_def GEN_OPT_DEFS[];
 

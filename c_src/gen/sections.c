@@ -18,6 +18,21 @@ static int add_units(struct ctx *c, const char *option, const char *directive,
     return 0;
 }
 
+/* Requires=, not Wants=: without epmd the VM (-start_epmd false) cannot register its name,
+ * so a missing epmd.socket is better refused at start, by name, than found as a distribution
+ * error later; and a stop or restart of epmd takes the node along, which then registers with
+ * the new epmd. Nothing vigil writes provides the socket unit. */
+static void epmd_socket(struct ctx *c)
+{
+    const char *why = "distribution = epmd_socket";
+    add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", why);
+    add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", why);
+    note(c, "distribution",
+         "epmd_socket: epmd.socket comes from Debian's erlang-base package, not from a release; "
+         "without it installed the service does not start (Unit epmd.socket not found)",
+         true);
+}
+
 int build_unit_section(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
@@ -26,10 +41,8 @@ int build_unit_section(struct ctx *c)
         add(c, UF_SERVICE, SEC_UNIT, "Wants", "network-online.target", "network_online");
         add(c, UF_SERVICE, SEC_UNIT, "After", "network-online.target", "network_online");
     }
-    if (strcmp(o->distribution, "epmd_socket") == 0) {
-        add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", "distribution = epmd_socket");
-        add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", "distribution = epmd_socket");
-    }
+    if (strcmp(o->distribution, "epmd_socket") == 0)
+        epmd_socket(c);
     if (c->env_service) {
         struct buf u = {0};
         unit_file_name(&u, UF_RUNTIME_ENV, c->n.svc);
@@ -209,7 +222,7 @@ int build_restart_units(struct ctx *c)
     const char *why = c->o->restart_method;
     if (strcmp(why, "systemctl") == 0)
         return 0;
-    if (strcmp(why, "touch") == 0 && !strlist_contains(&c->o->dirs, "runtime"))
+    if (strcmp(why, "touch") == 0 && !has_dir(c, "runtime"))
         return fail(c, "restart_method", why,
                     "needs runtime in dirs: the service touches the flag in its runtime dir");
     struct buf v = {0};
@@ -294,6 +307,12 @@ int build_runtime_env_unit(struct ctx *c)
     if (!gen_opt_given(c->o, "runtime_environment_service"))
         note(c, "runtime_environment_service",
              "on because runtime_environment_service_script is given", false);
+    if (!gen_opt_given(c->o, "runtime_environment_service_script"))
+        note(c, "runtime_environment_service",
+             "the release must ship bin/runtime-environment, which mix release does not create "
+             "(put it in rel/overlays/bin/); without it the unit that runs it fails (203/EXEC) "
+             "and the service with it (Dependency failed); mix vigil.gen.unit checks",
+             false);
     struct buf dir = {0};
     struct buf file = {0};
     struct buf opt = {0};
