@@ -8,7 +8,7 @@ GEN_TEST := $(TOP)/test/gen
 GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
 GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c opts_help.c config.c sdver.c model.c names.c \
-	exec_env.c hardening.c sections.c overrides.c render.c cli.c) \
+	exec_env.c hardening.c exposure_table.c sandbox.c sections.c overrides.c render.c cli.c) \
 	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c
 # Helpers only the tests use (reading escaped values back); not part of the binary.
@@ -29,11 +29,13 @@ C_SOURCES += $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN
 	$(GEN_TEST_SRCS) $(GEN_TEST_HDRS)
 
 GEN_OBJS := $(patsubst $(TOP)/c_src/%.c,$(GEN_BUILD)/%.o,$(GEN_SRCS))
-FUZZ_SECONDS ?= 60
-GEN_QUICK_FUZZ_SECONDS ?= 20
+# The one-step binaries (tests, fuzz target) compile every source at once: any header change
+# rebuilds them.
+GEN_HDRS := $(wildcard $(GEN_SRC)/*.h) $(TOP)/c_src/core/vigil_utf8.h
 
 .PHONY: test-gen test-gen-golden test-gen-roundtrip test-gen-unit test-gen-asan test-gen-valgrind \
-	test-gen-fuzz-quick test-gen-cli bench-gen fuzz-gen lint-gen gen-golden-update
+	test-gen-fuzz-quick test-gen-cli test-gen-exposure bench-gen fuzz-gen lint-gen gen-golden-update \
+	gen-exposure-update
 
 $(GEN_BUILD)/%.o: $(TOP)/c_src/%.c
 	@mkdir -p $(@D)
@@ -50,24 +52,27 @@ $(PRIV)/templates/%: $(TOP)/templates/%
 -include $(GEN_OBJS:.o=.d)
 
 # cmocka suite, built plain, with ASan/UBSan, and run under valgrind.
-$(GEN_BUILD)/gen_test: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS)
+$(GEN_BUILD)/gen_test: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS) $(GEN_HDRS) \
+		$(GEN_TEST_HDRS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $^ -lcmocka -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $(filter %.c,$^) -lcmocka -o $@
 
-$(GEN_BUILD)/gen_test_asan: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS)
+$(GEN_BUILD)/gen_test_asan: $(GEN_TEST)/gen_test.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS) $(GEN_HDRS) \
+		$(GEN_TEST_HDRS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $^ -lcmocka -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $(filter %.c,$^) -lcmocka -o $@
 
-$(GEN_BUILD)/vigil-unit-asan: $(GEN_SRCS)
+$(GEN_BUILD)/vigil-unit-asan: $(GEN_SRCS) $(GEN_HDRS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) $^ -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INCLUDES) $(filter %.c,$^) -o $@
 
-$(GEN_BUILD)/fuzz_gen: $(GEN_TEST)/fuzz_gen.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS)
+$(GEN_BUILD)/fuzz_gen: $(GEN_TEST)/fuzz_gen.c $(GEN_LIB_SRCS) $(GEN_TEST_SRCS) $(GEN_HDRS) \
+		$(GEN_TEST_HDRS)
 	@mkdir -p $(@D)
-	$(Q)clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined $(GEN_INCLUDES) -I$(GEN_TEST) $^ -o $@
+	$(Q)clang $(FUZZ_CFLAGS) $(GEN_INCLUDES) -I$(GEN_TEST) $(filter %.c,$^) -o $@
 
 test-gen: test-gen-unit test-gen-asan test-gen-valgrind test-gen-cli test-gen-golden \
-	test-gen-roundtrip test-gen-fuzz-quick
+	test-gen-roundtrip test-gen-exposure test-gen-fuzz-quick
 	@echo "vigil-unit: all generator tests passed"
 
 test-gen-unit: $(GEN_BUILD)/gen_test
@@ -77,7 +82,7 @@ test-gen-asan: $(GEN_BUILD)/gen_test_asan
 	$(Q)ASAN_OPTIONS=detect_leaks=1 $<
 
 test-gen-valgrind: $(GEN_BUILD)/gen_test
-	$(Q)valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $< >/dev/null
+	$(Q)$(VALGRIND) $< >/dev/null
 
 test-gen-cli: $(GEN_BUILD)/vigil-unit-asan all
 	$(Q)VIGIL_UNIT=$(GEN_BUILD)/vigil-unit-asan TEMPLATES=$(TOP)/templates $(GEN_TEST)/cli_test.sh
@@ -88,28 +93,36 @@ test-gen-golden: all
 gen-golden-update: all
 	$(Q)python3 $(GEN_TEST)/golden.py --bin $(GEN_BIN) --templates $(TOP)/templates --cases $(GEN_TEST)/cases --update
 
+# Every combination the exposure table covers, generated and scored again.
+test-gen-exposure: all
+	$(Q)python3 $(GEN_TEST)/exposure.py --bin $(GEN_BIN) --templates $(TOP)/templates --check
+
+# Regenerates the table from this host's systemd-analyze (Debian 12's 252 is the reference).
+gen-exposure-update: all
+	$(Q)python3 $(GEN_TEST)/exposure.py --bin $(GEN_BIN) --templates $(TOP)/templates \
+		--write $(GEN_SRC)/exposure_table.c
+	$(Q)clang-format -i $(GEN_SRC)/exposure_table.c
+
 test-gen-roundtrip: all
 	$(Q)python3 $(GEN_TEST)/roundtrip.py --bin $(GEN_BIN) --templates $(TOP)/templates
 
 test-gen-fuzz-quick: $(GEN_BUILD)/fuzz_gen
 	@mkdir -p $(GEN_BUILD)/fuzz-corpus
-	$(Q)$< -max_total_time=$(GEN_QUICK_FUZZ_SECONDS) -max_len=2048 $(GEN_BUILD)/fuzz-corpus \
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -max_len=2048 -artifact_prefix=$(GEN_BUILD)/ \
+		$(GEN_BUILD)/fuzz-corpus \
 		$(GEN_TEST)/fuzz-seeds 2>$(GEN_BUILD)/fuzz-quick.log || { tail -40 $(GEN_BUILD)/fuzz-quick.log; exit 1; }
 
 fuzz-gen: $(GEN_BUILD)/fuzz_gen
 	@mkdir -p $(GEN_BUILD)/fuzz-corpus
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=2048 $(GEN_BUILD)/fuzz-corpus $(GEN_TEST)/fuzz-seeds
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -artifact_prefix=$(GEN_BUILD)/ \
+		$(GEN_BUILD)/fuzz-corpus $(GEN_TEST)/fuzz-seeds
 
 bench-gen: all
 	$(Q)python3 $(TOP)/bench/gen_bench.py --bin $(GEN_BIN) --templates $(TOP)/templates
 
-# cppcheck: unusedFunction is left out because the cmocka and fuzz entry points live in
-# other files; missingIncludeSystem because cppcheck does not need libc headers to check.
+# The shared lint policy (see the top Makefile and .clang-tidy).
 lint-gen:
-	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,style,performance,portability \
-		--suppress=missingIncludeSystem --std=c11 $(GEN_INCLUDES) $(GEN_SRCS)
-	$(Q)clang-tidy -quiet --warnings-as-errors='*' \
-		--checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,performance-*' \
-		$(GEN_SRCS) -- $(CSTD) $(GEN_INCLUDES) 2>/dev/null
-	$(Q)clang-format --dry-run -Werror $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c $(GEN_TEST)/fuzz_gen.c \
-		$(GEN_TEST_SRCS) $(GEN_TEST_HDRS)
+	$(Q)$(CPPCHECK) $(GEN_INCLUDES) $(GEN_SRCS)
+	$(Q)$(CLANG_TIDY) $(GEN_SRCS) -- $(CSTD) $(GEN_INCLUDES) 2>/dev/null
+	$(Q)$(CLANG_FORMAT_CHECK) $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c \
+		$(GEN_TEST)/fuzz_gen.c $(GEN_TEST_SRCS) $(GEN_TEST_HDRS)

@@ -8,7 +8,8 @@
 /* The one out-of-memory path: the generator cannot continue, and says so. */
 static void die_oom(void)
 {
-    fputs("vigil-unit: out of memory\n", stderr);
+    /* Nothing is left to do if even this write fails. */
+    (void)!fputs("vigil-unit: out of memory\n", stderr);
     abort();
 }
 
@@ -54,8 +55,10 @@ void buf_printf(struct buf *b, const char *fmt, ...)
         die_oom();
     buf_reserve(b, (size_t)n);
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    int written = vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    if (written != n)
+        die_oom();
     b->len += (size_t)n;
 }
 

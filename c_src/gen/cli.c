@@ -91,7 +91,8 @@ static void push_setting(struct cli *cli, const struct opt_def *def, const char 
  * for booleans, which mean yes alone. */
 static int parse_one(int argc, char **argv, int *i, struct cli *cli, struct buf *err)
 {
-    const char *arg = argv[*i], *eq = strchr(arg, '=');
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
     int m = find_meta(arg + 2, len);
     const struct opt_def *def = m < 0 ? find_key(arg + 2, len) : NULL;

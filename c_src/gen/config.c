@@ -61,7 +61,8 @@ static int config_line(struct gen_opts *o, char *line, const char *where, struct
         return -EINVAL;
     }
     *eq = '\0';
-    char *key = trim(s), *value = trim(eq + 1);
+    char *key = trim(s);
+    char *value = trim(eq + 1);
     const struct opt_def *def = gen_opt_find(key);
     if (def == NULL) {
         const char *near = gen_opt_nearest(key, NULL);
@@ -83,15 +84,17 @@ static int config_line(struct gen_opts *o, char *line, const char *where, struct
 
 int gen_opts_read_config(struct gen_opts *o, const char *text, const char *name, struct buf *err)
 {
-    char *copy = xstrdup(text), *line = copy;
+    char *copy = xstrdup(text);
+    char *line = copy;
     int r = 0;
     for (unsigned lineno = 1; r == 0 && line != NULL; lineno++) {
         char *next = strchr(line, '\n');
         if (next != NULL)
             *next++ = '\0';
-        char where[64];
-        snprintf(where, sizeof(where), "%.40s:%u", name, lineno);
-        r = config_line(o, line, where, err);
+        struct buf where = {0};
+        buf_printf(&where, "%.40s:%u", name, lineno);
+        r = config_line(o, line, buf_str(&where), err);
+        buf_free(&where);
         line = next;
     }
     free(copy);

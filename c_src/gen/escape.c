@@ -63,6 +63,13 @@ const char *path_problem(const char *s)
         return "ends with a slash";
     if ((n >= 2 && strcmp(s + n - 2, "/.") == 0) || (n >= 3 && strcmp(s + n - 3, "/..") == 0))
         return "is not a normalized path (. or ..)";
+    /* systemd refuses a path with a component longer than a file name may be. */
+    for (const char *p = s; *p;) {
+        size_t len = strcspn(++p, "/");
+        if (len > NAME_MAX)
+            return "has a component longer than 255 bytes";
+        p += len;
+    }
     return raw_value_problem(s);
 }
 
@@ -167,7 +174,8 @@ static bool word_is_plain(const char *s)
  * systemd's unquoting (cunescape) resolves. */
 static void quoted_char(struct buf *b, char c)
 {
-    static const char from[] = "\t\n\r", to[] = "tnr";
+    static const char from[] = "\t\n\r";
+    static const char to[] = "tnr";
     const char *hit = c != '\0' ? strchr(from, c) : NULL;
     if (c == '"' || c == '\\')
         buf_printf(b, "\\%c", c);

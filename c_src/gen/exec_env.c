@@ -14,7 +14,8 @@ struct command {
 };
 
 /* Escapes the words of a command for ExecStart=-style settings into `out`. The first word is
- * the executable and must be absolute once references are expanded. */
+ * the executable and must be absolute once references are expanded; systemd expands $VAR in
+ * the arguments only, so only they get `$` escaped as `$$`. */
 static int command_words(struct ctx *c, const struct command *cmd, const struct strlist *words,
                          struct buf *out)
 {
@@ -24,7 +25,7 @@ static int command_words(struct ctx *c, const struct command *cmd, const struct 
             return fail(c, cmd->key, cmd->shown, problem);
         struct buf w = {0};
         buf_add(&w, "");
-        int r = expand_refs(c, cmd->key, words->v[i], true, &w);
+        int r = expand_refs(c, cmd->key, words->v[i], i > 0, &w);
         const char *s = buf_str(&w);
         bool abs = s[0] == '/' || (s[0] == '%' && s[1] != '%');
         if (r == 0 && i == 0 && !abs)
@@ -128,7 +129,8 @@ int build_exec_start(struct ctx *c)
     struct strlist front = {0};
     if (o->cookie_file[0] != '\0' && knows(c, "LoadCredential", NULL))
         cookie_wrapper(&front);
-    struct buf raw = {0}, script = {0};
+    struct buf raw = {0};
+    struct buf script = {0};
     buf_printf(&script, "%s/bin/%s", c->n.current, c->n.release);
     if (o->exec_start_wrap[0] != '\0')
         buf_printf(&raw, "%s ", o->exec_start_wrap);
@@ -160,7 +162,8 @@ int build_exec_pre(struct ctx *c)
  * the same name replaces the earlier one in place, so env_vars override the defaults. */
 void set_env(struct ctx *c, const char *name, const char *value, const char *reason)
 {
-    struct buf w = {0}, q = {0};
+    struct buf w = {0};
+    struct buf q = {0};
     buf_printf(&w, "%s=%s", name, value);
     quote_word(&q, buf_str(&w), true);
     size_t len = strlen(name);
@@ -245,7 +248,8 @@ static void warn_secret(struct ctx *c, const char *name, const char *value)
 /* One env_vars entry, NAME=value, where value may hold @{key} references. */
 static int user_env_one(struct ctx *c, const char *raw)
 {
-    const char *eq = strchr(raw, '='), *problem = text_problem_allowing(raw, env_allowed(c));
+    const char *eq = strchr(raw, '=');
+    const char *problem = text_problem_allowing(raw, env_allowed(c));
     if (problem != NULL)
         return refuse_env_text(c, raw, problem);
     if (eq == NULL)
@@ -319,7 +323,8 @@ static int build_credentials(struct ctx *c)
 {
     const struct strlist *l = &c->o->credentials;
     for (size_t i = 0; i < l->n; i++) {
-        const char *raw = l->v[i], *eq = strchr(raw, '=');
+        const char *raw = l->v[i];
+        const char *eq = strchr(raw, '=');
         size_t len = eq ? (size_t)(eq - raw) : 0;
         if (eq == NULL || !credential_name_valid(raw, len))
             return fail(c, "credentials", raw, "is not NAME=PATH with NAME of [A-Za-z0-9_.-]");
@@ -360,7 +365,7 @@ int build_env(struct ctx *c)
         buf_free(&v);
     } else
         set_env_literal(c, "ERL_CRASH_DUMP_SECONDS", "0", "crash_dump = off");
-    if (strcmp(o->restart_method, "touch") == 0 && strlist_contains(&o->dirs, "runtime")) {
+    if (strcmp(o->restart_method, "touch") == 0 && has_dir(c, "runtime")) {
         struct buf v = {0};
         restart_flag(c, &v);
         set_env(c, "RESTART_FLAG", buf_str(&v),

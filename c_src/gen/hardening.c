@@ -2,6 +2,8 @@
  * binding, and the exposure score systemd is expected to give the result. */
 #include "model_internal.h"
 
+#include "exposure_table.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,29 +88,110 @@ static void note_unopened(struct ctx *c, const bool *opened)
     buf_free(&why);
 }
 
+/* One directive of the profile for unit file `f`, or its drop when an option opened it. In
+ * the chroot ProtectSystem=full becomes strict: full's read-only /usr and /etc would need
+ * those paths in the empty root before the binds, and strict's one read-only root adds no
+ * restriction there, where every bind is read-only already. */
+static void profile_one(struct ctx *c, enum unit_file f, const struct hardening *h, const char *why)
+{
+    if (why != NULL)
+        drop(c, f, SEC_SERVICE, h->key, h->value, why);
+    else if (f == UF_SERVICE && c->o->chroot && strcmp(h->key, "ProtectSystem") == 0 &&
+             strcmp(h->value, "strict") != 0)
+        add(c, f, SEC_SERVICE, h->key, "strict",
+            "chroot: the read-only root; full's /usr and /etc entries would need those paths "
+            "in the empty root");
+    else
+        add(c, f, SEC_SERVICE, h->key, h->value, c->o->hardening);
+}
+
+/* The profile for unit file `f`; only the service listens, so only it opens for a low port. */
+static void apply_profile(struct ctx *c, enum unit_file f, bool *opened)
+{
+    unsigned bit = profile_bit(c->o->hardening);
+    for (size_t i = 0; i < ARRAY_SIZE(HARDENING); i++) {
+        const struct hardening *h = &HARDENING[i];
+        if ((h->profiles & bit) == 0)
+            continue;
+        const char *why =
+            h->opener == OPEN_BIND_CAPS && f != UF_SERVICE ? NULL : opened_by(c, h->opener);
+        opened[h->opener] |= why != NULL;
+        profile_one(c, f, h, why);
+    }
+}
+
 int build_hardening(struct ctx *c)
 {
     unsigned bit = profile_bit(c->o->hardening);
     bool opened[OPEN_COUNT] = {false};
-    for (size_t i = 0; i < ARRAY_SIZE(HARDENING); i++) {
-        const struct hardening *h = &HARDENING[i];
-        const char *why = opened_by(c, h->opener);
-        if ((h->profiles & bit) == 0)
-            continue;
-        opened[h->opener] |= why != NULL;
-        if (why != NULL)
-            drop(c, UF_SERVICE, SEC_SERVICE, h->key, h->value, why);
-        else
-            add(c, UF_SERVICE, SEC_SERVICE, h->key, h->value, c->o->hardening);
-    }
+    apply_profile(c, UF_SERVICE, opened);
     note_unopened(c, opened);
+    if (c->o->chroot && bit == 0)
+        add(c, UF_SERVICE, SEC_SERVICE, "PrivateTmp", "yes",
+            "chroot: a /tmp of its own inside the empty root");
     if (c->bind_caps) {
-        const char *cap = "CAP_NET_BIND_SERVICE", *why = "listen port below 1024";
+        const char *cap = "CAP_NET_BIND_SERVICE";
+        const char *why = "listen port below 1024";
         add(c, UF_SERVICE, SEC_SERVICE, "AmbientCapabilities", cap, why);
         if (bit == P_STRICT)
             add(c, UF_SERVICE, SEC_SERVICE, "CapabilityBoundingSet", cap, why);
     }
+    imply_private_mounts(c, UF_SERVICE);
     return 0;
+}
+
+/* The runtime environment unit runs release code as the service's user: the service's
+ * profile, as the options opened it, but nothing for listening. */
+void harden_runtime_env(struct ctx *c)
+{
+    bool opened[OPEN_COUNT] = {false};
+    apply_profile(c, UF_RUNTIME_ENV, opened);
+    imply_private_mounts(c, UF_RUNTIME_ENV);
+}
+
+/* The restart service runs `systemctl restart` as root: systemctl talks to the manager over
+ * its private socket, /run/systemd/private, an AF_UNIX socket of root's, so it needs no
+ * capability (the manager trusts the peer's UID 0), no network and no writable path. */
+static const char *const RESTART_SANDBOX[][2] = {
+    {"NoNewPrivileges", "yes"},
+    {"CapabilityBoundingSet", ""},
+    {"ProtectSystem", "strict"},
+    {"ProtectHome", "yes"},
+    {"PrivateTmp", "yes"},
+    {"PrivateDevices", "yes"},
+    {"PrivateNetwork", "yes"},
+    {"PrivateIPC", "yes"},
+    {"PrivateMounts", "yes"},
+    {"ProtectKernelTunables", "yes"},
+    {"ProtectKernelModules", "yes"},
+    {"ProtectKernelLogs", "yes"},
+    {"ProtectControlGroups", "yes"},
+    {"ProtectClock", "yes"},
+    {"ProtectHostname", "yes"},
+    {"ProtectProc", "invisible"},
+    {"ProcSubset", "pid"},
+    {"RestrictNamespaces", "yes"},
+    {"RestrictRealtime", "yes"},
+    {"RestrictSUIDSGID", "yes"},
+    {"LockPersonality", "yes"},
+    {"MemoryDenyWriteExecute", "yes"},
+    {"RemoveIPC", "yes"},
+    {"KeyringMode", "private"},
+    {"DevicePolicy", "closed"},
+    {"SystemCallArchitectures", "native"},
+    {"SystemCallFilter", "@system-service"},
+    {"SystemCallFilter", "~@privileged @resources"},
+    {"SystemCallErrorNumber", "EPERM"},
+    {"RestrictAddressFamilies", "AF_UNIX"},
+    {"IPAddressDeny", "any"},
+    {"UMask", "0077"},
+};
+
+void harden_restart_service(struct ctx *c)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(RESTART_SANDBOX); i++)
+        add(c, UF_RESTART_SERVICE, SEC_SERVICE, RESTART_SANDBOX[i][0], RESTART_SANDBOX[i][1],
+            "systemctl restart of one unit over the manager's private socket needs no more");
 }
 
 /* Ports were checked when the option was set; a port below 1024 needs the bind capability,
@@ -151,7 +234,12 @@ static int build_ip_allow(struct ctx *c)
 }
 
 /* fixed_ports pins the distribution ports and allows binding only those, epmd's and the
- * listen ports. */
+ * listen ports. The deny rule is every positive port, not `any`: systemd's `any` rule also
+ * matches port 0 (socket-bind.bpf.c matches every port of a rule without ports), and an allow
+ * rule cannot name port 0, so `any` would refuse the kernel-chosen port that OTP binds for
+ * every outgoing TCP connection and UDP socket (inet:open binds {Ip, 0}), DNS lookups by
+ * inet_res included. A kernel-chosen port is not one a peer can know, so allowing it opens
+ * no fixed port. */
 static void build_socket_bind(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
@@ -165,8 +253,16 @@ static void build_socket_bind(struct ctx *c)
         buf_printf(&v, "tcp:%lu", c->ports[i]);
         add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", buf_str(&v), "listen_ports");
     }
-    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindDeny", "any", why);
+    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindDeny", "1-65535",
+        "distribution = fixed_ports: every fixed port not allowed above; port 0 (a port the "
+        "kernel picks, for outgoing connections and DNS) stays allowed");
     buf_free(&v);
+    if (!has_build_feature(c, SDB_BPF_FRAMEWORK))
+        note(c, "distribution",
+             "fixed_ports: the target's systemd is built without BPF_FRAMEWORK, so binding is "
+             "not restricted (SocketBindAllow=/SocketBindDeny= dropped); the distribution ports "
+             "are pinned by inet_dist_listen_min/max only",
+             false);
 }
 
 /* Listen ports matter for the bind capability (below 1024) and for socket binding (with
@@ -202,80 +298,57 @@ int build_network(struct ctx *c)
     return build_ip_allow(c);
 }
 
-/* A list of paths for a quoted-list setting; `-` marks a path that may be missing, @{key}
- * references are expanded. */
-static int add_path_list(struct ctx *c, const char *key, const char *directive,
-                         const struct strlist *l)
+/* The umask classes `systemd-analyze security` tells apart: the first of world-writable,
+ * world-readable, group-writable, group-readable that files are, counted from the good end. */
+static unsigned umask_class(const char *umask)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        struct buf v = {0}, q = {0};
-        int r = path_value(c, key, l->v[i], true, false, &v);
-        if (r == 0) {
-            quote_word(&q, buf_str(&v), false);
-            add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&q), key);
-        }
-        buf_free(&v);
-        buf_free(&q);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    unsigned long u = strtoul(umask, NULL, 8);
+    if ((u & 02) == 0)
+        return 4;
+    if ((u & 04) == 0)
+        return 3;
+    if ((u & 020) == 0)
+        return 2;
+    return (u & 040) == 0 ? 1 : 0;
 }
 
-/* An empty read-only root with only what the BEAM needs bound back in. */
-static int build_chroot(struct ctx *c)
+/* The allow list classes it tells apart: none, only the loopback prefixes, anything else. */
+static unsigned ip_class(const struct strlist *allow)
 {
-    static const char *const sys[] = {"/usr",
-                                      "-/lib",
-                                      "-/lib64",
-                                      "-/bin",
-                                      "-/etc/ssl",
-                                      "-/etc/resolv.conf",
-                                      "-/etc/hosts",
-                                      "-/etc/nsswitch.conf",
-                                      "-/etc/localtime",
-                                      "-/etc/passwd",
-                                      "-/etc/group"};
-    add(c, UF_SERVICE, SEC_SERVICE, "TemporaryFileSystem", "/:ro", "chroot");
-    for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
-        add(c, UF_SERVICE, SEC_SERVICE, "BindReadOnlyPaths", sys[i], "chroot");
-    struct strlist deploy = {0};
-    strlist_push(&deploy, c->n.deploy);
-    int r = add_path_list(c, "deploy_dir", "BindReadOnlyPaths", &deploy);
-    strlist_free(&deploy);
-    return r;
+    static const char *const loopback[] = {"localhost", "127.0.0.0/8", "::1", "::1/128", NULL};
+    for (size_t i = 0; i < allow->n; i++)
+        if (!one_of(allow->v[i], loopback))
+            return 2;
+    return allow->n > 0 ? 1 : 0;
 }
 
-int build_paths(struct ctx *c)
+static unsigned exposure_bits(const struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    int r = add_path_list(c, "read_write_paths", "ReadWritePaths", &o->read_write_paths);
-    if (r == 0)
-        r = add_path_list(c, "read_only_paths", "ReadOnlyPaths", &o->read_only_paths);
-    if (r == 0)
-        r = add_path_list(c, "inaccessible_paths", "InaccessiblePaths", &o->inaccessible_paths);
-    if (r < 0 || !o->chroot)
-        return r;
-    return build_chroot(c);
+    return (c->bind_caps ? EXP_BIND_CAPS : 0) | (o->private_network ? EXP_PRIVATE_NETWORK : 0) |
+           (o->dynamic_user ? EXP_DYNAMIC_USER : 0) | (o->chroot ? EXP_CHROOT : 0) |
+           (o->os_mon ? EXP_OS_MON : 0) | (o->jit_perf ? EXP_JIT_PERF : 0);
 }
 
-/* Expected `systemd-analyze security --offline=true` exposure in tenths, as measured with
- * systemd 252 for each profile and each option that changes the assessed settings. Only
- * targets with SD_EXPOSURE_MEASURED get every directive of the profiles; older ones return -1
- * (unknown). */
-int exposure_tenths(const struct ctx *c)
+/* The restart service's sandbox is fixed: measured as the table is. */
+enum { RESTART_EXPOSURE = 7 };
+
+/* Expected `systemd-analyze security --offline=true` exposure of unit file `f` in tenths, -1
+ * when unknown: for targets before SD_EXPOSURE_MEASURED (not every directive of the
+ * profiles) or without seccomp; as measured with systemd 252 (exposure_table.c) otherwise.
+ * The runtime environment unit has the profile as the options opened it, no listening, no
+ * network settings, no chroot and UMask=0077. */
+int exposure_tenths(const struct ctx *c, enum unit_file f)
 {
-    const struct gen_opts *o = c->o;
-    bool ip = o->ip_address_allow.n > 0, pn = o->private_network;
-    if (!has_feature(c, SD_EXPOSURE_MEASURED))
+    unsigned bit = profile_bit(c->o->hardening);
+    unsigned p = bit == P_STRICT ? 0 : bit == P_STANDARD ? 1 : 2;
+    unsigned bits = exposure_bits(c);
+    if (!has_feature(c, SD_EXPOSURE_MEASURED) || !has_build_feature(c, SDB_SECCOMP))
         return -1;
-    switch (profile_bit(o->hardening)) {
-    case P_STRICT:
-        return 11 + (c->bind_caps ? 4 : 0) - (pn ? 4 : 0) - (ip ? 1 : 0) - (pn && ip ? 1 : 0);
-    case P_STANDARD:
-        return 51 + (c->bind_caps ? 1 : 0) - (pn ? 4 : 0) - (ip ? 1 : 0);
-    default:
-        return 92 + (c->bind_caps ? 1 : 0) - (pn ? 5 : 0) - (ip ? 2 : 0) -
-               (o->dynamic_user ? 8 : 0);
-    }
+    if (f == UF_RESTART_SERVICE)
+        return RESTART_EXPOSURE;
+    if (f == UF_RUNTIME_ENV)
+        return EXPOSURE_TABLE[p][bits & (EXP_DYNAMIC_USER | EXP_OS_MON | EXP_JIT_PERF)];
+    unsigned cls = umask_class(c->o->umask) * EXPOSURE_IPS + ip_class(&c->o->ip_address_allow);
+    return EXPOSURE_TABLE[p][cls * EXPOSURE_COMBOS + bits];
 }

@@ -19,7 +19,8 @@ int read_file(const char *path, struct buf *out)
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         buf_addn(out, chunk, n);
     int r = ferror(f) ? -EIO : 0;
-    fclose(f);
+    if (fclose(f) != 0 && r == 0)
+        r = -EIO;
     return r;
 }
 
@@ -91,7 +92,9 @@ int write_files(const struct strlist *names, const struct strlist *contents, con
 
 static int copy_one(const char *src, const char *dst, const char *name, struct buf *err)
 {
-    struct buf from = {0}, to = {0}, text = {0};
+    struct buf from = {0};
+    struct buf to = {0};
+    struct buf text = {0};
     buf_printf(&from, "%s/%s", src, name);
     buf_printf(&to, "%s/%s", dst, name);
     int r = read_file(buf_str(&from), &text);

@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,12 @@
 #include "io.h"
 #include "model.h"
 #include "render.h"
+
+/* Writes `s` to `f`; -EIO when it could not be written (a closed or full stdout). */
+static int emit(FILE *f, const char *s)
+{
+    return fputs(s, f) == EOF || fflush(f) == EOF ? -EIO : 0;
+}
 
 static int usage(void)
 {
@@ -27,29 +34,39 @@ static int usage(void)
             "  --keys                 list every key and its kind (string, bool, number,\n"
             "                         mode, list), one per line\n\nKeys:\n");
     gen_opts_help(&b);
-    fputs(buf_str(&b), stdout);
+    int r = emit(stdout, buf_str(&b));
     buf_free(&b);
-    return 0;
+    return r;
 }
 
-/* The installed templates live next to the binary: priv/vigil-unit, priv/templates. */
-static void default_templates(char *out, size_t size)
+/* The installed templates live next to the binary: priv/vigil-unit, priv/templates. The
+ * binary is found through /proc/self/exe, or where there is no /proc (macOS, the BSDs) through
+ * argv[0], which the mix task gives as an absolute path. */
+static void default_templates(const char *argv0, struct buf *out)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = '\0';
-    snprintf(out, size, "%s/templates", n > 0 ? dirname(exe) : ".");
+    if (n <= 0 && argv0 != NULL && realpath(argv0, exe) != NULL)
+        n = (ssize_t)strlen(exe);
+    buf_printf(out, "%s/templates", n > 0 ? dirname(exe) : ".");
 }
 
-static void report_dropped(const struct unit_model *m)
+/* Warnings, and directives the target lacks, on stderr. */
+static int report_dropped(const struct unit_model *m)
 {
+    struct buf b = {0};
+    buf_add(&b, "");
     for (size_t i = 0; i < m->n_notes; i++)
         if (m->notes[i].warn)
-            fprintf(stderr, "vigil-unit: warning: %s: %s\n", m->notes[i].key, m->notes[i].text);
+            buf_printf(&b, "vigil-unit: warning: %s: %s\n", m->notes[i].key, m->notes[i].text);
     for (size_t i = 0; i < m->n; i++)
         if (m->d[i].status == DS_DROPPED && m->d[i].too_new)
-            fprintf(stderr, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,
-                    m->d[i].reason);
+            buf_printf(&b, "vigil-unit: dropped %s=%s: %s\n", m->d[i].key, m->d[i].value,
+                       m->d[i].reason);
+    int r = emit(stderr, buf_str(&b));
+    buf_free(&b);
+    return r;
 }
 
 static int generate(const struct cli *cli, const struct gen_opts *o, const char *tmpl,
@@ -61,24 +78,24 @@ static int generate(const struct cli *cli, const struct gen_opts *o, const char 
     if (r < 0)
         return r;
     r = render_all(&m, tmpl, &rd, err);
-    if (r == 0 && cli->print)
-        fputs(rd.contents.v[0], stdout);
-    else if (r == 0)
+    if (r == 0 && cli->print) {
+        r = emit(stdout, rd.contents.v[0]);
+        if (r < 0)
+            buf_add(err, "cannot write to standard output");
+    } else if (r == 0) {
         r = write_files(&rd.names, &rd.contents, cli->output, err);
+    }
     if (r == 0)
-        report_dropped(&m);
+        r = report_dropped(&m);
     rendered_free(&rd);
     unit_model_free(&m);
     return r;
 }
 
-static int run(const struct cli *cli, struct buf *err)
+static int run_with(const struct cli *cli, const char *tmpl, struct buf *err)
 {
-    char tmpl[PATH_MAX];
-    default_templates(tmpl, sizeof(tmpl));
     if (cli->init_templates != NULL)
-        return copy_templates(cli->templates ? cli->templates : tmpl, cli->init_templates,
-                              RENDER_TEMPLATES, err);
+        return copy_templates(tmpl, cli->init_templates, RENDER_TEMPLATES, err);
     if (!cli->print == !cli->output) {
         buf_add(err, "give exactly one of --output DIR or --print");
         return -EINVAL;
@@ -87,8 +104,17 @@ static int run(const struct cli *cli, struct buf *err)
     gen_opts_init(&o);
     int r = cli_apply(cli, &o, err);
     if (r == 0)
-        r = generate(cli, &o, cli->templates ? cli->templates : tmpl, err);
+        r = generate(cli, &o, tmpl, err);
     gen_opts_free(&o);
+    return r;
+}
+
+static int run(const struct cli *cli, const char *argv0, struct buf *err)
+{
+    struct buf tmpl = {0};
+    default_templates(argv0, &tmpl);
+    int r = run_with(cli, cli->templates ? cli->templates : buf_str(&tmpl), err);
+    buf_free(&tmpl);
     return r;
 }
 
@@ -102,12 +128,18 @@ int main(int argc, char **argv)
     } else if (r == 0 && cli.keys) {
         struct buf k = {0};
         gen_opts_kinds(&k);
-        fputs(buf_str(&k), stdout);
+        r = emit(stdout, buf_str(&k));
         buf_free(&k);
-    } else if (r == 0)
-        r = run(&cli, &err);
-    if (r < 0)
-        fprintf(stderr, "vigil-unit: %s\n", buf_str(&err));
+    } else if (r == 0) {
+        r = run(&cli, argc > 0 ? argv[0] : NULL, &err);
+    }
+    if (r < 0) {
+        struct buf msg = {0};
+        buf_printf(&msg, "vigil-unit: %s\n", err.len ? buf_str(&err) : "cannot write output");
+        /* The exit status reports the failure even when stderr cannot. */
+        r = emit(stderr, buf_str(&msg)) < 0 ? -EIO : r;
+        buf_free(&msg);
+    }
     cli_free(&cli);
     buf_free(&err);
     return r < 0 ? 1 : 0;

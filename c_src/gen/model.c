@@ -43,6 +43,11 @@ bool has_feature(const struct ctx *c, enum sd_feature f)
     return feature_since(f) <= c->m->systemd_version;
 }
 
+bool has_build_feature(const struct ctx *c, enum sd_build_feature f)
+{
+    return (c->m->features & (1U << f)) != 0;
+}
+
 char *needs_reason(const char *what, const char *key, const char *value)
 {
     struct buf r = {0};
@@ -53,6 +58,15 @@ char *needs_reason(const char *what, const char *key, const char *value)
 int fail(struct ctx *c, const char *key, const char *value, const char *problem)
 {
     return fail_value(c->err, key, value, problem);
+}
+
+int fail_number(struct ctx *c, const char *key, unsigned long value, const char *problem)
+{
+    struct buf v = {0};
+    buf_printf(&v, "%lu", value);
+    int r = fail(c, key, buf_str(&v), problem);
+    buf_free(&v);
+    return r;
 }
 
 const char *derive(struct ctx *c, const char *given, const char *fallback)
@@ -76,9 +90,16 @@ void add(struct ctx *c, enum unit_file f, enum unit_section s, const char *key, 
                                  .since = since,
                                  .status = DS_EMITTED,
                                  .reason = xstrdup(reason)};
-    if (since > m->systemd_version) {
-        struct buf r = {0};
+    enum sd_build_feature needs = directive_needs(key);
+    struct buf r = {0};
+    if (since > m->systemd_version)
         buf_printf(&r, "needs systemd %u, target is %u", since, m->systemd_version);
+    else if (needs != SDB_NONE && (m->features & (1U << needs)) == 0)
+        buf_printf(&r,
+                   "not enforced on this target: its systemd is built without %s (-%s in "
+                   "systemctl --version) and ignores it",
+                   build_feature_name(needs), build_feature_name(needs));
+    if (r.len > 0) {
         free(d[m->n].reason);
         d[m->n].reason = buf_steal(&r);
         d[m->n].status = DS_DROPPED;
@@ -137,35 +158,55 @@ void add_raw(struct ctx *c, enum unit_section s, const char *key, const char *va
 static int check_versions(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    char v[32], problem[64];
-    snprintf(v, sizeof(v), "%lu", o->systemd_version);
-    snprintf(problem, sizeof(problem), "is outside %u..%u", feature_since(SD_OLDEST),
-             feature_since(SD_NEWEST));
+    struct buf v = {0};
+    struct buf problem = {0};
+    int r = 0;
+    buf_printf(&v, "%lu", o->systemd_version);
     if (o->systemd_version < feature_since(SD_OLDEST) ||
-        o->systemd_version > feature_since(SD_NEWEST))
-        return fail(c, "systemd_version", v, problem);
-    snprintf(problem, sizeof(problem), "needs systemd %u for its state directories",
-             directive_since("StateDirectory", NULL));
-    if (o->dynamic_user && !knows(c, "StateDirectory", NULL))
-        return fail(c, "dynamic_user", "yes", problem);
-    return 0;
+        o->systemd_version > feature_since(SD_NEWEST)) {
+        buf_printf(&problem, "is outside %u..%u", feature_since(SD_OLDEST),
+                   feature_since(SD_NEWEST));
+        r = fail(c, "systemd_version", buf_str(&v), buf_str(&problem));
+    } else if (o->dynamic_user && !knows(c, "StateDirectory", NULL)) {
+        buf_printf(&problem, "needs systemd %u for its state directories",
+                   directive_since("StateDirectory", NULL));
+        r = fail(c, "dynamic_user", "yes", buf_str(&problem));
+    }
+    buf_free(&v);
+    buf_free(&problem);
+    return r;
+}
+
+/* The target's build features, before any directive is added. */
+static int resolve_features(struct ctx *c)
+{
+    char *bad = NULL;
+    int r = parse_build_features(c->o->systemd_features, &c->m->features, &bad);
+    if (r < 0) {
+        struct buf why = {0};
+        buf_printf(&why,
+                   "has \"%s\" where systemctl --version prints +NAME, -NAME or "
+                   "name=value",
+                   bad);
+        r = fail(c, "systemd_features", c->o->systemd_features, buf_str(&why));
+        buf_free(&why);
+    }
+    free(bad);
+    return r;
 }
 
 /* Settings that are fine alone but not together. */
 static int check_combinations(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    char v[32];
-    snprintf(v, sizeof(v), "%lu", o->timeout_stop_sec);
     if (o->timeout_stop_sec != 0 && o->timeout_stop_sec <= o->shutdown_time)
-        return fail(c, "timeout_stop_sec", v, "is not longer than shutdown_time");
-    if (strcmp(o->crash_dump, "state") == 0 && !strlist_contains(&o->dirs, "state"))
-        return fail(c, "crash_dump", o->crash_dump, "needs state in dirs");
+        return fail_number(c, "timeout_stop_sec", o->timeout_stop_sec,
+                           "is not longer than shutdown_time");
     if (o->private_network && strcmp(o->distribution, "none") != 0)
         return fail(c, "private_network", "yes", "leaves no network for distribution");
-    snprintf(v, sizeof(v), "%lu", o->dist_port_max);
     if (o->dist_port_max < o->dist_port_min || o->dist_port_max > 65535)
-        return fail(c, "dist_port_max", v, "is not a port at or above dist_port_min");
+        return fail_number(c, "dist_port_max", o->dist_port_max,
+                           "is not a port at or above dist_port_min");
     if (o->umask[0] != '0' || strlen(o->umask) != 4 || strspn(o->umask, "01234567") != 4)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
@@ -179,6 +220,7 @@ static int check_combinations(struct ctx *c)
 static int (*const STEPS[])(struct ctx *c) = {
     resolve_names,
     resolve_paths,
+    resolve_dirs,
     check_versions,
     check_combinations,
     resolve_network,
@@ -207,7 +249,12 @@ static void finish(struct ctx *c)
     m->version = xstrdup(c->o->version);
     m->hardening = xstrdup(c->o->hardening);
     m->mix_layout = c->mix_layout;
-    m->exposure_tenths = c->exposure_unknown ? -1 : exposure_tenths(c);
+    for (int f = 0; f < UF_COUNT; f++)
+        m->unit_exposure[f] =
+            m->has_file[f] && f != UF_RESTART_PATH ? exposure_tenths(c, (enum unit_file)f) : -1;
+    if (c->exposure_unknown)
+        m->unit_exposure[UF_SERVICE] = -1;
+    m->exposure_tenths = m->unit_exposure[UF_SERVICE];
 }
 
 int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf *err)
@@ -215,13 +262,14 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
     struct ctx c = {.o = o, .m = m, .err = err};
     *m = (struct unit_model){.systemd_version = (unsigned)o->systemd_version};
     m->has_file[UF_SERVICE] = true;
-    int r = 0;
+    int r = resolve_features(&c);
     for (size_t i = 0; r == 0 && i < ARRAY_SIZE(STEPS); i++)
         r = STEPS[i](&c);
     if (r == 0)
         finish(&c);
     for (size_t i = 0; i < c.nderived; i++)
         free(c.derived[i]);
+    strlist_free(&c.dirs);
     if (r < 0)
         unit_model_free(m);
     return r;

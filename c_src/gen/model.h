@@ -28,7 +28,8 @@ struct directive {
     char *value;
     unsigned since;
     enum directive_status status;
-    bool too_new; /**< dropped because the target systemd version lacks it */
+    bool too_new; /**< dropped because the target systemd lacks it: too old, or built without
+                       the feature it needs (not enforced there) */
     char *reason;
 };
 
@@ -52,14 +53,16 @@ struct unit_model {
     char *version;   /**< release version, may be empty */
     char *hardening; /**< profile name */
     unsigned systemd_version;
-    bool mix_layout; /**< files in lib/systemd/system/ and lib/, as mix_systemd writes them */
+    unsigned features; /**< the target's build features, a mask of 1 << enum sd_build_feature */
+    bool mix_layout;   /**< files in lib/systemd/system/ and lib/, as mix_systemd writes them */
     bool has_file[UF_COUNT];
     struct directive *d;
     size_t n;
     struct buf sysusers; /**< empty when no user is created */
     struct buf tmpfiles;
-    int exposure_tenths;       /**< expected `systemd-analyze security` score times ten */
-    struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
+    int exposure_tenths;         /**< expected `systemd-analyze security` score times ten */
+    int unit_exposure[UF_COUNT]; /**< the same for each service unit written, -1: none */
+    struct unused_key *unused;   /**< given keys that other settings made moot, for the manifest */
     size_t n_unused;
     struct note *notes; /**< for the manifest; warnings also go to stderr */
     size_t n_notes;

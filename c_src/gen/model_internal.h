@@ -2,7 +2,8 @@
  *   model.c      the core: context, add/drop/refuse, checks across keys, build order
  *   names.c      names, paths, dirs and @{key} references
  *   exec_env.c   ExecStart=/ExecStartPre= command lines and Environment=
- *   hardening.c  hardening profiles, sandbox paths, network, socket binding, exposure
+ *   hardening.c  hardening profiles, network, socket binding, exposure
+ *   sandbox.c    sandbox paths, the chroot, implied PrivateMounts=
  *   sections.c   [Unit] and [Service] basics, companion units and files
  *   overrides.c  the user's override and drop values, applied last
  *   sdver.c      what each systemd version knows
@@ -29,6 +30,7 @@ struct ctx {
     struct unit_model *m;
     struct buf *err;
     struct names n;
+    struct strlist dirs; /**< the dirs kinds: the defaults, plus and minus `dirs` */
     char *derived[16];
     size_t nderived;
     /* Resolved before anything is built (resolve_network), read by the builders. */
@@ -42,6 +44,7 @@ struct ctx {
 
 /* model.c */
 int fail(struct ctx *c, const char *key, const char *value, const char *problem);
+int fail_number(struct ctx *c, const char *key, unsigned long value, const char *problem);
 const char *derive(struct ctx *c, const char *given, const char *fallback);
 void add(struct ctx *c, enum unit_file f, enum unit_section s, const char *key, const char *value,
          const char *reason);
@@ -58,6 +61,7 @@ void note_unused(struct ctx *c, const char *key, bool unused, const char *reason
 void note(struct ctx *c, const char *key, const char *text, bool warn);
 bool knows(const struct ctx *c, const char *key, const char *value);
 bool has_feature(const struct ctx *c, enum sd_feature f);
+bool has_build_feature(const struct ctx *c, enum sd_build_feature f);
 /** "`what` needs systemd N" with N the first version knowing `key`(=`value`); caller frees. */
 char *needs_reason(const char *what, const char *key, const char *value);
 
@@ -69,6 +73,8 @@ int expand_refs(struct ctx *c, const char *key, const char *s, bool dollar, stru
 int path_value(struct ctx *c, const char *key, const char *raw, bool dash, bool dollar,
                struct buf *out);
 void dir_path(const struct ctx *c, const char *kind, struct buf *out);
+int resolve_dirs(struct ctx *c);
+bool has_dir(const struct ctx *c, const char *kind);
 int build_dirs(struct ctx *c);
 int build_dir_env(struct ctx *c);
 
@@ -81,9 +87,15 @@ int build_env(struct ctx *c);
 /* hardening.c */
 int resolve_network(struct ctx *c);
 int build_hardening(struct ctx *c);
-int build_paths(struct ctx *c);
+void harden_runtime_env(struct ctx *c);
+void harden_restart_service(struct ctx *c);
 int build_network(struct ctx *c);
-int exposure_tenths(const struct ctx *c);
+int exposure_tenths(const struct ctx *c, enum unit_file f);
+
+/* sandbox.c */
+int build_paths(struct ctx *c);
+void chroot_root(const struct ctx *c, struct buf *out);
+void imply_private_mounts(struct ctx *c, enum unit_file f);
 
 /* sections.c */
 int build_unit_section(struct ctx *c);

@@ -224,7 +224,7 @@ static int expand_ref(struct ctx *c, const char *key, size_t len, enum ref_mode 
         len > 4 && strncmp(key + len - 4, "_dir", 4) == 0 ? dir_kind(key, len - 4) : NULL;
     if (k == NULL)
         return -ENOENT;
-    if (!strlist_contains(&c->o->dirs, k->name))
+    if (!has_dir(c, k->name))
         return -ENXIO;
     if (mode != REF_PLAIN)
         dir_value(c, k, out);
@@ -284,6 +284,47 @@ int path_value(struct ctx *c, const char *key, const char *raw, bool dash, bool 
     return expand_mode(c, key, raw, raw + minus, dollar ? REF_COMMAND : REF_UNIT, out);
 }
 
+bool has_dir(const struct ctx *c, const char *kind)
+{
+    return strlist_contains(&c->dirs, kind);
+}
+
+static void dir_remove(struct strlist *l, const char *kind)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i], kind) != 0)
+            continue;
+        free(l->v[i]);
+        l->v[i] = l->v[--l->n];
+        return;
+    }
+}
+
+/* The dirs: the defaults unless an empty `dirs` removed them all, plus each kind `dirs`
+ * names, minus each -KIND; crash_dump = state brings the state dir. */
+int resolve_dirs(struct ctx *c)
+{
+    const struct strlist *l = &c->o->dirs;
+    bool none = gen_opt_given(c->o, "dirs") && l->n == 0;
+    for (size_t i = 0; !none && GEN_DEFAULT_DIRS[i] != NULL; i++)
+        strlist_push(&c->dirs, GEN_DEFAULT_DIRS[i]);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i][0] == '-')
+            dir_remove(&c->dirs, l->v[i] + 1);
+        else if (!has_dir(c, l->v[i]))
+            strlist_push(&c->dirs, l->v[i]);
+    }
+    if (strcmp(c->o->crash_dump, "state") != 0 || has_dir(c, "state"))
+        return 0;
+    if (strlist_contains(l, "-state"))
+        return fail(c, "crash_dump", c->o->crash_dump,
+                    "writes into the state dir, which dirs removes (-state)");
+    strlist_push(&c->dirs, "state");
+    note(c, "dirs", "state added: crash_dump = state writes the crash dump into the state dir",
+         false);
+    return 0;
+}
+
 /* One listed dir: the directive and its mode, or a tmpfiles.d line for older targets. */
 static void build_dir(struct ctx *c, const struct dir_kind *k)
 {
@@ -311,15 +352,14 @@ int build_dirs(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
     for (size_t i = 0; i < ARRAY_SIZE(DIRS); i++) {
-        bool listed = strlist_contains(&o->dirs, DIRS[i].name);
+        bool listed = has_dir(c, DIRS[i].name);
         if (DIRS[i].mode_key != NULL)
             note_unused_mode(c, &DIRS[i], listed);
         if (listed && DIRS[i].directive != NULL)
             build_dir(c, &DIRS[i]);
     }
-    note_unused(c, "runtime_directory_preserve", !strlist_contains(&o->dirs, "runtime"),
-                "runtime is not in dirs");
-    if (!strlist_contains(&o->dirs, "runtime"))
+    note_unused(c, "runtime_directory_preserve", !has_dir(c, "runtime"), "runtime is not in dirs");
+    if (!has_dir(c, "runtime"))
         return 0;
     /* The environment file in the runtime dir must outlive a stop of the service: the oneshot
      * unit that wrote it stays active and does not write it again. */
@@ -342,7 +382,7 @@ int build_dirs(struct ctx *c)
 int build_dir_env(struct ctx *c)
 {
     for (size_t i = 0; i < ARRAY_SIZE(DIRS); i++) {
-        if (!strlist_contains(&c->o->dirs, DIRS[i].name))
+        if (!has_dir(c, DIRS[i].name))
             continue;
         struct buf v = {0};
         dir_value(c, &DIRS[i], &v);

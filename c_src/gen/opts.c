@@ -27,6 +27,7 @@ static const struct gen_opts DEFAULTS = {
     .umask = "0077",
     .runtime_directory_preserve = "no",
     .exec_start_wrap = "",
+    .systemd_features = "",
     .systemd_version = 252,
     .watchdog_sec = 30,
     .timeout_start_sec = 60,
@@ -44,7 +45,7 @@ static const struct gen_opts DEFAULTS = {
     .logs_directory_mode = 0750,
 };
 
-static const char *const DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
+const char *const GEN_DEFAULT_DIRS[] = {"runtime", "configuration", NULL};
 
 /* Allowed values of the keys that take one of a set. */
 static const char *const LAYOUTS[] = {"flat", "mix_systemd", NULL};
@@ -58,8 +59,9 @@ static const char *const RELOADS[] = {"none", "sighup", NULL};
 static const char *const DUMPS[] = {"off", "state", NULL};
 static const char *const DISTS[] = {"none", "epmd_socket", "fixed_ports", NULL};
 static const char *const PRESERVE[] = {"no", "yes", "restart", NULL};
-static const char *const DIR_KINDS[] = {"runtime", "configuration", "state", "cache",
-                                        "logs",    "tmp",           NULL};
+static const char *const DIR_KINDS[] = {
+    "runtime",        "configuration", "state",  "cache", "logs", "tmp", "-runtime",
+    "-configuration", "-state",        "-cache", "-logs", "-tmp", NULL};
 
 const struct opt_def GEN_OPT_DEFS[] = {
     {"app_name", OPT_STR, O(app_name), "OTP application name, [a-z][a-z0-9_]* (required)", NULL},
@@ -125,6 +127,11 @@ const struct opt_def GEN_OPT_DEFS[] = {
      NULL},
     {"systemd_version", OPT_UINT, O(systemd_version), "target systemd version (Debian 12: 252)",
      NULL},
+    {"systemd_features", OPT_STR, O(systemd_features),
+     "compile-time features of the target's systemd as `systemctl --version` prints them "
+     "(+BPF_FRAMEWORK -SECCOMP ...), over Debian 12's; a directive needing a missing one is "
+     "dropped",
+     NULL},
     {"watchdog_sec", OPT_UINT, O(watchdog_sec), "WatchdogSec= (0: off)", NULL},
     {"timeout_start_sec", OPT_UINT, O(timeout_start_sec), "TimeoutStartSec=", NULL},
     {"shutdown_time", OPT_UINT, O(shutdown_time), "VM -shutdown_time in seconds", NULL},
@@ -143,7 +150,10 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"state_directory_mode", OPT_MODE, O(state_directory_mode), "StateDirectoryMode=", NULL},
     {"cache_directory_mode", OPT_MODE, O(cache_directory_mode), "CacheDirectoryMode=", NULL},
     {"logs_directory_mode", OPT_MODE, O(logs_directory_mode), "LogsDirectoryMode=", NULL},
-    {"dirs", OPT_LIST, O(dirs), "directories systemd creates for the service", DIR_KINDS},
+    {"dirs", OPT_LIST, O(dirs),
+     "directories systemd creates for the service, added to the defaults; -KIND removes one "
+     "(an empty value alone: none)",
+     DIR_KINDS},
     {"env_vars", OPT_LIST, O(env_vars), "NAME=value; @{key} inserts a dir or name key", NULL},
     {"env_files", OPT_LIST, O(env_files),
      "EnvironmentFile= paths (- in front: optional; @{key} references)", NULL},
@@ -194,8 +204,8 @@ void gen_opts_init(struct gen_opts *o)
         if (d->kind == OPT_STR && *s != NULL)
             *s = xstrdup(*s);
     }
-    for (size_t i = 0; DEFAULT_DIRS[i] != NULL; i++)
-        strlist_push(&o->dirs, DEFAULT_DIRS[i]);
+    for (size_t i = 0; GEN_DEFAULT_DIRS[i] != NULL; i++)
+        strlist_push(&o->dirs, GEN_DEFAULT_DIRS[i]);
 }
 
 void gen_opts_free(struct gen_opts *o)
@@ -223,8 +233,8 @@ const struct opt_def *gen_opt_find(const char *key)
 
 static int parse_bool(const char *v, bool *ret)
 {
-    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
-                                                                                "off", "0"};
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
             *ret = strcmp(v, yes[i]) == 0;

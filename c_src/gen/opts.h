@@ -27,7 +27,7 @@ struct gen_opts {
         *crash_dump;
     char *reload, *layout;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
-    char *exec_start_wrap, *runtime_environment_service_script;
+    char *exec_start_wrap, *runtime_environment_service_script, *systemd_features;
     bool network_online, chroot, runtime_environment_service, os_mon, jit_perf;
     bool private_network;
     unsigned long systemd_version, watchdog_sec, timeout_start_sec, shutdown_time;
@@ -52,6 +52,9 @@ struct opt_def {
     const char *help;
     const char *const *choices; /**< NULL-terminated allowed values (string or list items) */
 };
+
+/** The dirs every service gets unless `dirs` removes them, NULL-terminated. */
+extern const char *const GEN_DEFAULT_DIRS[];
 
 /** The key table, terminated by an entry with a NULL key. */
 extern const struct opt_def GEN_OPT_DEFS[];

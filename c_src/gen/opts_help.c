@@ -7,7 +7,9 @@
 /* Levenshtein distance of a and b, `-` equal to `_`; long names count as far. */
 static size_t distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b), row[64];
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t row[64];
     if (la >= 63 || lb >= 63)
         return (size_t)-1;
     for (size_t j = 0; j <= lb; j++)
@@ -16,7 +18,8 @@ static size_t distance(const char *a, const char *b)
         size_t diag = row[0];
         row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], same = a[i - 1] == b[j - 1] || (a[i - 1] == '-' && b[j - 1] == '_');
+            size_t up = row[j];
+            bool same = a[i - 1] == b[j - 1] || (a[i - 1] == '-' && b[j - 1] == '_');
             size_t best = diag + (same ? 0 : 1);
             if (up + 1 < best)
                 best = up + 1;

@@ -96,7 +96,8 @@ struct target {
 static int parse_target(struct ctx *c, const char *key, const char *raw, const char *end,
                         bool need_section, struct target *t)
 {
-    const char *dot = memchr(raw, '.', (size_t)(end - raw)), *name = dot ? dot + 1 : raw;
+    const char *dot = memchr(raw, '.', (size_t)(end - raw));
+    const char *name = dot ? dot + 1 : raw;
     t->section = -1;
     for (size_t i = 0; dot != NULL && i < ARRAY_SIZE(SECTIONS); i++)
         if (strlen(SECTIONS[i]) == (size_t)(dot - raw) &&
@@ -106,7 +107,11 @@ static int parse_target(struct ctx *c, const char *key, const char *raw, const c
         return fail(c, key, raw, "does not start with Unit., Service. or Install.");
     if (!directive_name_valid(name, (size_t)(end - name)))
         return fail(c, key, raw, "does not name a directive such as LimitNOFILE");
-    snprintf(t->name, sizeof(t->name), "%.*s", (int)(end - name), name);
+    size_t len = (size_t)(end - name);
+    if (len >= sizeof(t->name))
+        return fail(c, key, raw, "names a directive longer than any systemd knows");
+    memcpy(t->name, name, len);
+    t->name[len] = '\0';
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include "io.h"
+#include "sdver.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -61,20 +62,21 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
 {
     buf_add(out, "");
     for (const char *p = text; *p;) {
-        const char *open = strstr(p, "{{"), *close = open ? strstr(open, "}}") : NULL;
+        const char *open = strstr(p, "{{");
+        const char *close = open ? strstr(open, "}}") : NULL;
         if (close == NULL) {
             buf_add(out, p);
             break;
         }
         buf_addn(out, p, (size_t)(open - p));
-        char name[64];
-        size_t len = (size_t)(close - open - 2);
-        snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), open + 2);
+        char *name = xstrndup(open + 2, (size_t)(close - open - 2));
         /* A section block ends with its own newline; swallow the template's one after it. */
-        if (placeholder(m, f, name, out) < 0) {
-            buf_printf(err, "templates: unknown placeholder {{%s}}", name);
+        int r = placeholder(m, f, name, out);
+        if (r < 0)
+            buf_printf(err, "templates: unknown placeholder {{%.63s}}", name);
+        free(name);
+        if (r < 0)
             return -EINVAL;
-        }
         p = close + 2;
         if (*p == '\n' && out->len > 0 && out->data[out->len - 1] == '\n')
             p++;
@@ -85,7 +87,8 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
 static int render_one(const struct unit_model *m, const char *tmpl_dir, const char *tmpl,
                       enum unit_file f, struct buf *out, struct buf *err)
 {
-    struct buf path = {0}, text = {0};
+    struct buf path = {0};
+    struct buf text = {0};
     buf_printf(&path, "%s/%s", tmpl_dir, tmpl);
     int r = read_file(buf_str(&path), &text);
     if (r < 0)
@@ -172,7 +175,8 @@ int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered
         r = render_companions(m, tmpl_dir, out, err);
     if (r < 0)
         return r;
-    struct buf name = {0}, manifest = {0};
+    struct buf name = {0};
+    struct buf manifest = {0};
     buf_printf(&name, "%s%s.manifest.json", unit_dir(m), m->service);
     render_manifest(m, &out->names, &manifest);
     push_file(out, buf_str(&name), &manifest);
@@ -215,6 +219,28 @@ static void manifest_directive(const struct unit_model *m, const struct directiv
     buf_free(&file);
 }
 
+/* Every service unit's expected exposure, companions included; null where unknown. */
+static void manifest_exposure(const struct unit_model *m, struct buf *out)
+{
+    bool first = true;
+    buf_add(out, "  \"unit_exposure\": {");
+    for (int f = 0; f < UF_COUNT; f++) {
+        if (!m->has_file[f] || f == UF_RESTART_PATH)
+            continue;
+        struct buf name = {0};
+        unit_file_name(&name, (enum unit_file)f, m->service);
+        buf_add(out, first ? "" : ", ");
+        json_str(out, buf_str(&name));
+        if (m->unit_exposure[f] < 0)
+            buf_add(out, ": null");
+        else
+            buf_printf(out, ": \"%d.%d\"", m->unit_exposure[f] / 10, m->unit_exposure[f] % 10);
+        buf_free(&name);
+        first = false;
+    }
+    buf_add(out, "},\n");
+}
+
 /* Keys that were given but had no effect, each with the reason. */
 static void manifest_unused(const struct unit_model *m, struct buf *out)
 {
@@ -251,7 +277,12 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
     json_str(out, m->app_name);
     buf_add(out, ",\n  \"version\": ");
     json_str(out, m->version);
-    buf_printf(out, ",\n  \"systemd_version\": %u,\n  \"hardening\": ", m->systemd_version);
+    buf_printf(out, ",\n  \"systemd_version\": %u,\n  \"systemd_features\": \"",
+               m->systemd_version);
+    for (unsigned f = 0; f < SDB_COUNT; f++)
+        buf_printf(out, "%s%c%s", f ? " " : "", (m->features & (1U << f)) ? '+' : '-',
+                   build_feature_name((enum sd_build_feature)f));
+    buf_add(out, "\",\n  \"hardening\": ");
     json_str(out, m->hardening);
     if (m->exposure_tenths < 0)
         buf_add(out, ",\n  \"expected_exposure\": null,\n  \"files\": [");
@@ -263,6 +294,7 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
         json_str(out, files->v[i]);
     }
     buf_add(out, "],\n");
+    manifest_exposure(m, out);
     manifest_unused(m, out);
     manifest_notes(m, out);
     buf_add(out, "  \"directives\": [\n");

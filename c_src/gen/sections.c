@@ -7,14 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_units(struct ctx *c, const char *key, const char *directive, const struct strlist *l)
+static int add_units(struct ctx *c, const char *option, const char *directive,
+                     const struct strlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         if (!unit_name_valid(l->v[i]))
-            return fail(c, key, l->v[i], "is not a unit name such as foo.service");
-        add(c, UF_SERVICE, SEC_UNIT, directive, l->v[i], key);
+            return fail(c, option, l->v[i], "is not a unit name such as foo.service");
+        add(c, UF_SERVICE, SEC_UNIT, directive, l->v[i], option);
     }
     return 0;
+}
+
+/* Requires=, not Wants=: without epmd the VM (-start_epmd false) cannot register its name,
+ * so a missing epmd.socket is better refused at start, by name, than found as a distribution
+ * error later; and a stop or restart of epmd takes the node along, which then registers with
+ * the new epmd. Nothing vigil writes provides the socket unit. */
+static void epmd_socket(struct ctx *c)
+{
+    const char *why = "distribution = epmd_socket";
+    add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", why);
+    add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", why);
+    note(c, "distribution",
+         "epmd_socket: epmd.socket comes from Debian's erlang-base package, not from a release; "
+         "without it installed the service does not start (Unit epmd.socket not found)",
+         true);
 }
 
 int build_unit_section(struct ctx *c)
@@ -25,10 +41,8 @@ int build_unit_section(struct ctx *c)
         add(c, UF_SERVICE, SEC_UNIT, "Wants", "network-online.target", "network_online");
         add(c, UF_SERVICE, SEC_UNIT, "After", "network-online.target", "network_online");
     }
-    if (strcmp(o->distribution, "epmd_socket") == 0) {
-        add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", "distribution = epmd_socket");
-        add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", "distribution = epmd_socket");
-    }
+    if (strcmp(o->distribution, "epmd_socket") == 0)
+        epmd_socket(c);
     if (c->env_service) {
         struct buf u = {0};
         unit_file_name(&u, UF_RUNTIME_ENV, c->n.svc);
@@ -176,6 +190,12 @@ int build_companion_files(struct ctx *c)
         tmpfiles_dir(&t, buf_str(&flags), "0770", &c->n);
         buf_free(&flags);
     }
+    if (c->o->chroot) {
+        struct buf root = {0};
+        chroot_root(c, &root);
+        buf_printf(&t, "d %s 0555 root root -\n", buf_str(&root));
+        buf_free(&root);
+    }
     /* Legacy dir lines from build_dirs() come after the deploy dir. */
     buf_add(&t, buf_str(&m->tmpfiles));
     buf_free(&m->tmpfiles);
@@ -202,10 +222,11 @@ int build_restart_units(struct ctx *c)
     const char *why = c->o->restart_method;
     if (strcmp(why, "systemctl") == 0)
         return 0;
-    if (strcmp(why, "touch") == 0 && !strlist_contains(&c->o->dirs, "runtime"))
+    if (strcmp(why, "touch") == 0 && !has_dir(c, "runtime"))
         return fail(c, "restart_method", why,
                     "needs runtime in dirs: the service touches the flag in its runtime dir");
-    struct buf v = {0}, svc = {0};
+    struct buf v = {0};
+    struct buf svc = {0};
     buf_printf(&svc, "%s.service", c->n.svc);
     add(c, UF_RESTART_PATH, SEC_UNIT, "Description",
         strcmp(why, "touch") == 0 ? "Restart when the service asks" : "Restart on deploy flag",
@@ -221,6 +242,7 @@ int build_restart_units(struct ctx *c)
     buf_free(&v);
     buf_printf(&v, "/bin/systemctl restart %s", buf_str(&svc));
     add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), why);
+    harden_restart_service(c);
     buf_free(&v);
     buf_free(&svc);
     c->m->has_file[UF_RESTART_PATH] = c->m->has_file[UF_RESTART_SERVICE] = true;
@@ -242,7 +264,8 @@ static void runtime_env_identity(struct ctx *c)
 static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
 {
     const char *why = "runtime_environment_service";
-    struct buf esc = {0}, cmd = {0};
+    struct buf esc = {0};
+    struct buf cmd = {0};
     add(c, UF_RUNTIME_ENV, SEC_UNIT, "Description", "Runtime environment", why);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "Type", "oneshot", why);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RemainAfterExit", "yes", why);
@@ -254,11 +277,12 @@ static void runtime_env_unit(struct ctx *c, const char *dir, const char *file)
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "RuntimeDirectoryPreserve", "yes", "read by the service");
     buf_add(&esc, "");
     /* Checked with the other paths (resolve_paths), so it expands here. */
-    (void)path_value(c, "runtime_environment_service_script", c->n.env_script, false, true, &esc);
+    (void)path_value(c, "runtime_environment_service_script", c->n.env_script, false, false, &esc);
     quote_word(&cmd, buf_str(&esc), false);
     buf_printf(&cmd, " %s", file);
     add(c, UF_RUNTIME_ENV, SEC_SERVICE, "ExecStart", buf_str(&cmd),
         "runtime_environment_service_script, given the file to write");
+    harden_runtime_env(c);
     buf_free(&esc);
     buf_free(&cmd);
 }
@@ -283,7 +307,15 @@ int build_runtime_env_unit(struct ctx *c)
     if (!gen_opt_given(c->o, "runtime_environment_service"))
         note(c, "runtime_environment_service",
              "on because runtime_environment_service_script is given", false);
-    struct buf dir = {0}, file = {0}, opt = {0};
+    if (!gen_opt_given(c->o, "runtime_environment_service_script"))
+        note(c, "runtime_environment_service",
+             "the release must ship bin/runtime-environment, which mix release does not create "
+             "(put it in rel/overlays/bin/); without it the unit that runs it fails (203/EXEC) "
+             "and the service with it (Dependency failed); mix vigil.gen.unit checks",
+             false);
+    struct buf dir = {0};
+    struct buf file = {0};
+    struct buf opt = {0};
     runtime_env_paths(c, &dir, &file);
     runtime_env_unit(c, buf_str(&dir), buf_str(&file));
     /* `-`: the service still starts when the file is missing. */

@@ -137,7 +137,7 @@ if "$BIN" --templates "$T" --print --app-name foo --reload sighup --service-type
 fi
 grep -q 'reload: value "sighup" needs service_type = notify' "$tmp/err" || fail "reload error"
 # restart_method = touch: the service touches a flag in its runtime dir, or is refused.
-if "$BIN" --templates "$T" --print --app-name foo --restart-method touch --dirs state 2>"$tmp/err"; then
+if "$BIN" --templates "$T" --print --app-name foo --restart-method touch --dirs -runtime 2>"$tmp/err"; then
     fail "touch accepted without a runtime dir"
 fi
 grep -q 'restart_method: value "touch" needs runtime in dirs' "$tmp/err" || fail "touch error: $(cat "$tmp/err")"

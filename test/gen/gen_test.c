@@ -13,6 +13,7 @@
 #include "escape.h"
 #include "model.h"
 #include "opts.h"
+#include "sdver.h"
 #include "unquote.h"
 
 static char *quoted(const char *s, bool force)
@@ -149,6 +150,59 @@ static void test_model_defaults(void **state)
     buf_free(&err);
 }
 
+/* systemd expands $VAR in a command's arguments only: the executable keeps a literal `$`. */
+static void test_dollar_in_executable(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\ndeploy_dir = /srv/a$b\n", &m, &err), 0);
+    assert_string_equal(value_of(&m, "ExecStart"), "/srv/a$b/current/bin/foo start");
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndeploy_dir = /srv/a$b\n"
+                           "exec_start_wrap = /usr/bin/nice\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "ExecStart"), "/usr/bin/nice /srv/a$$b/current/bin/foo start");
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
+/* Build features: Debian 12's by default, a feature string as systemctl --version prints it
+ * over them; a directive needing a missing one is dropped, not enforced. */
+static void test_build_features(void **state)
+{
+    (void)state;
+    unsigned mask = 0;
+    char *bad = NULL;
+    assert_int_equal(parse_build_features("", &mask, &bad), 0);
+    assert_int_equal(mask, 1U << SDB_SECCOMP);
+    assert_int_equal(parse_build_features("+BPF_FRAMEWORK default-hierarchy=hybrid", &mask, &bad),
+                     0);
+    assert_int_equal(mask, (1U << SDB_SECCOMP) | (1U << SDB_BPF_FRAMEWORK));
+    assert_int_equal(parse_build_features("+PAM BPF", &mask, &bad), -EINVAL);
+    assert_string_equal(bad, "BPF");
+    free(bad);
+    assert_int_equal(directive_needs("SocketBindDeny"), SDB_BPF_FRAMEWORK);
+    assert_int_equal(directive_needs("IPAddressDeny"), SDB_NONE);
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\ndistribution = fixed_ports\n", &m, &err), 0);
+    assert_null(value_of(&m, "SocketBindDeny"));
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndistribution = fixed_ports\n"
+                           "systemd_features = +BPF_FRAMEWORK\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "SocketBindDeny"), "1-65535");
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nsystemd_features = -SECCOMP\n", &m, &err), 0);
+    assert_null(value_of(&m, "SystemCallFilter"));
+    assert_int_equal(m.exposure_tenths, -1);
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
 static void test_model_refuses_daemon(void **state)
 {
     (void)state;
@@ -281,6 +335,8 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_split_command),
         cmocka_unit_test(test_model_defaults),
+        cmocka_unit_test(test_dollar_in_executable),
+        cmocka_unit_test(test_build_features),
         cmocka_unit_test(test_model_refuses_daemon),
         cmocka_unit_test(test_model_gates_versions),
         cmocka_unit_test(test_unused_keys),

@@ -4,8 +4,9 @@
 Each case directory holds `args` (one command-line argument per line), optionally `config`
 (given with --config), and `expected/` (the exact files). Every output is then checked by
 systemd itself: `systemd-analyze verify` in a root tree with stub executables (no output at
-all allowed), `systemd-analyze security --offline=true` against the manifest's expected
-score, and the companion files with systemd-sysusers/systemd-tmpfiles --root."""
+all allowed), `systemd-analyze security --offline=true` of every service unit, companions
+included, against the manifest's expected scores, and the companion files with
+systemd-sysusers/systemd-tmpfiles --root."""
 import argparse
 import filecmp
 import json
@@ -45,6 +46,17 @@ def compare(case, out, update):
     if problems:
         raise AssertionError(f"output differs from expected/: {problems}")
 
+def check_unit_scores(units, manifest):
+    """Each companion service's score is the one its manifest entry names."""
+    services = sorted(n for n in os.listdir(units) if n.endswith(".service"))
+    assert sorted(manifest["unit_exposure"]) == services, \
+        f"unit_exposure lists {sorted(manifest['unit_exposure'])}, files are {services}"
+    for name, expected in manifest["unit_exposure"].items():
+        if name == manifest["service"] + ".service" or expected is None:
+            continue
+        score = security_score(os.path.join(units, name))
+        assert score == expected, f"{name}: exposure {score}, expected {expected}"
+
 def check_case(args, case):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out")
@@ -75,6 +87,9 @@ def check_case(args, case):
             with open(os.path.join(case, "score"), encoding="utf-8") as f:
                 expected = f.read().strip()
         assert score == expected, f"exposure {score}, expected {expected}"
+        assert manifest["unit_exposure"][manifest["service"] + ".service"] == \
+            manifest["expected_exposure"], "unit_exposure disagrees with expected_exposure"
+        check_unit_scores(units, manifest)
         check_companions(os.path.join(out, "lib") if units != out else out, tmp)
         return score
 

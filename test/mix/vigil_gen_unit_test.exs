@@ -195,4 +195,42 @@ defmodule Mix.Tasks.Vigil.Gen.UnitTest do
       System.delete_env("VIGIL_UNIT")
     end
   end
+
+  test "runtime_environment_service needs bin/runtime-environment in the release" do
+    tmp = Path.join(System.tmp_dir!(), "vigil-rtenv-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(Path.join(tmp, "bin"))
+    on = ["--app-name", "a", "--runtime-environment-service", "yes"]
+
+    assert_raise Mix.Error,
+                 ~r/runtime_environment_service: the release has no bin\/runtime-env/,
+                 fn ->
+                   Unit.check_runtime_environment!(on, [tmp])
+                 end
+
+    File.write!(Path.join(tmp, "bin/runtime-environment"), "#!/bin/sh\n")
+    assert Unit.check_runtime_environment!(on, [tmp]) == :ok
+
+    assert Unit.check_runtime_environment!(["--runtime-environment-service=no"], ["/nonexistent"]) ==
+             :ok
+
+    # A script the host provides is not the release's to ship; one in the release is checked.
+    assert Unit.check_runtime_environment!(
+             ["--runtime-environment-service-script", "/usr/local/bin/env-file"],
+             ["/nonexistent"]
+           ) == :ok
+
+    assert_raise Mix.Error, ~r/bin\/other/, fn ->
+      Unit.check_runtime_environment!(
+        [
+          "--runtime-environment-service",
+          "--runtime-environment-service-script",
+          "@{current_dir}/bin/other"
+        ],
+        [tmp]
+      )
+    end
+
+    assert Unit.release_dirs([app: :a, releases: [a: [overlays: ["ov"]]]], []) |> hd() == "ov"
+    File.rm_rf!(tmp)
+  end
 end

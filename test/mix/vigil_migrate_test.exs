@@ -90,6 +90,8 @@ defmodule Mix.Tasks.Vigil.MigrateTest do
     assert settings[:env_files] == ["-@{deploy_dir}/etc/environment"]
     assert settings[:env_vars] == ["PORT=8080", "RELEASE_TMP=@{runtime_dir}"]
     assert settings[:dirs] == ["configuration", "runtime"]
+    {settings, _} = Migrate.migrate(@docs.config_dir, @project)
+    assert settings[:dirs] == ["configuration", "-runtime"]
 
     assert {:env_vars, "same (env_vars)"} in report.keys
 

@@ -26,6 +26,11 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
   `-@{configuration_dir}/environment`, `{"RELEASE_TMP=", :runtime_dir}` becomes
   `RELEASE_TMP=@{runtime_dir}`. A key set to `nil` is left unset.
 
+  With `runtime_environment_service` on, the release must ship the script the unit runs,
+  `bin/runtime-environment` unless `runtime_environment_service_script` names another:
+  `mix release` does not create it, so the task refuses unless `rel/overlays/bin/` (or the
+  release's own overlays) or the built release has it.
+
   Coming from mix_systemd: `mix vigil.migrate` prints the `config/vigil_unit.exs` that
   matches the project's `config :mix_systemd`, and what changes.
 
@@ -46,6 +51,8 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
 
     argv =
       unit_args(Mix.Project.config(), config, key_kinds()) ++ ["--output", default_out] ++ args
+
+    check_runtime_environment!(argv, release_dirs(Mix.Project.config(), argv))
 
     case System.cmd(generator(), argv, stderr_to_stdout: true) do
       {output, 0} ->
@@ -200,6 +207,87 @@ defmodule Mix.Tasks.Vigil.Gen.Unit do
         "number or boolean, a list of them for a list key, or a list of string and atom " <>
         "parts such as [\"-\", :configuration_dir, \"/environment\"]"
     )
+  end
+
+  # runtime_environment_service runs the release's bin/runtime-environment, which `mix release`
+  # does not create: refused here, before a unit that fails at boot (203/EXEC) is written,
+  # unless the release overlays or the built release have it. A script given outside the
+  # release (an absolute path) is the deployment's to provide.
+  @doc false
+  @spec check_runtime_environment!([String.t()], [Path.t()]) :: :ok
+  def check_runtime_environment!(argv, dirs) do
+    case runtime_environment_script(argv) do
+      nil ->
+        :ok
+
+      rel ->
+        paths = Enum.map(dirs, &Path.join(&1, rel))
+
+        if Enum.any?(paths, &File.regular?/1) do
+          :ok
+        else
+          Mix.raise(
+            "vigil: runtime_environment_service: the release has no #{rel} (looked for " <>
+              Enum.join(paths, ", ") <>
+              "); mix release does not create one: add rel/overlays/#{rel} (executable), " <>
+              "or set runtime_environment_service_script to a script the host provides"
+          )
+        end
+    end
+  end
+
+  # The script's path inside the release when the service is on and the script is the
+  # release's, else nil.
+  defp runtime_environment_script(argv) do
+    on = last_value(argv, "runtime-environment-service")
+    script = last_value(argv, "runtime-environment-service-script")
+    enabled = if on == nil, do: script != nil, else: on in ["yes", "true", "on", "1"]
+
+    cond do
+      not enabled ->
+        nil
+
+      script == nil ->
+        "bin/runtime-environment"
+
+      String.starts_with?(script, "@{current_dir}/") ->
+        String.replace_prefix(script, "@{current_dir}/", "")
+
+      true ->
+        nil
+    end
+  end
+
+  # The last value given for a key: `--key value`, `--key=value`, or a boolean `--key` alone.
+  defp last_value(argv, key), do: last_value(argv, "--" <> key, nil)
+
+  defp last_value([flag, "--" <> _ = next | rest], flag, _),
+    do: last_value([next | rest], flag, "yes")
+
+  defp last_value([flag, value | rest], flag, _), do: last_value(rest, flag, value)
+  defp last_value([flag], flag, _), do: "yes"
+
+  defp last_value([arg | rest], flag, acc) do
+    case String.split(arg, "=", parts: 2) do
+      [^flag, value] -> last_value(rest, flag, value)
+      _ -> last_value(rest, flag, acc)
+    end
+  end
+
+  defp last_value([], _flag, acc), do: acc
+
+  # Where the release's files come from: its overlays (rel/overlays unless the release names
+  # others) and the release as built.
+  @doc false
+  @spec release_dirs(keyword(), [String.t()]) :: [Path.t()]
+  def release_dirs(project, argv) do
+    name = last_value(argv, "release-name") || release_name(project) || project_app(project)
+
+    opts =
+      Enum.find_value(project[:releases] || [], [], fn {k, v} -> to_string(k) == name && v end)
+
+    overlays = List.wrap(opts[:overlays] || "rel/overlays")
+    overlays ++ [Path.join([Mix.Project.build_path(), "rel", to_string(name)])]
   end
 
   # Each key's kind, as the generator lists them.

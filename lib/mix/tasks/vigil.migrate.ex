@@ -193,13 +193,19 @@ defmodule Mix.Tasks.Vigil.Migrate do
   defp key(k, v, ctx) when k in @expanded, do: expanded(k, v, ctx)
   defp key(k, _v, _ctx) when k in @ignored, do: {[], ignored(k)}
 
+  # mix_systemd's dirs is the whole list; vigil's adds to runtime and configuration, and
+  # -KIND removes one of those.
   defp key(:dirs, v, _ctx) do
     {ok, bad} = Enum.split_with(v, &(to_dir_kind(&1) in @dir_kinds))
+    ok = Enum.map(ok, &to_dir_kind/1)
+    removed = for d <- [:runtime, :configuration], d not in ok, do: "-#{d}"
 
     text =
-      "same (dirs)" <> if(bad == [], do: "", else: "; not dir kinds, left out: #{inspect(bad)}")
+      "same (dirs)" <>
+        if(removed == [], do: "", else: "; vigil's defaults not listed are removed") <>
+        if(bad == [], do: "", else: "; not dir kinds, left out: #{inspect(bad)}")
 
-    {[dirs: Enum.map(ok, &to_string/1)], text}
+    {[dirs: Enum.map(ok, &to_string/1) ++ removed], text}
   end
 
   defp key(:restart_sec, nil, _ctx), do: {[], "nil (100ms): vigil waits 5 s; set restart_sec"}
