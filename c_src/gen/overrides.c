@@ -33,6 +33,8 @@ static const char *const NOT_ASSESSED[] = {
     "KillSignal",
     "Restart",
     "RestartSec",
+    "RestartForceExitStatus",
+    "SuccessExitStatus",
     "LimitNOFILE",
     "LimitCORE",
     "SyslogIdentifier",

@@ -124,6 +124,10 @@ int build_process(struct ctx *c)
         "the BEAM stops cleanly on SIGTERM; bin/app stop would need distribution");
     add(c, UF_SERVICE, SEC_SERVICE, "Restart", o->restart, "restart");
     addf(c, SEC_SERVICE, "RestartSec", "restart_sec", false, o->restart_sec);
+    /* vigil turns :init.reboot/0 into exit status 75 (EX_TEMPFAIL): a new VM, not a failure. */
+    add(c, UF_SERVICE, SEC_SERVICE, "RestartForceExitStatus", "75",
+        ":init.reboot/0 exits 75 under vigil: start a new VM, whatever Restart= says");
+    add(c, UF_SERVICE, SEC_SERVICE, "SuccessExitStatus", "75", "a reboot is not a failure");
     addf(c, SEC_SERVICE, "LimitNOFILE", "the BEAM keeps the 1024 soft limit otherwise", false,
          o->limit_nofile);
     add(c, UF_SERVICE, SEC_SERVICE, "LimitCORE", "0", "no core files of the whole VM");

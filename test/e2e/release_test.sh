@@ -376,6 +376,29 @@ scenario_restart_in_place() {
     shop_stopped
 }
 
+# :init.reboot/0 from inside the node: a new VM. vigil exits 75, which the unit restarts
+# (RestartForceExitStatus=) without counting a failure (SuccessExitStatus=).
+scenario_reboot() {
+    shop_running
+    local pid restarts
+    pid=$(prop MainPID)
+    restarts=$(prop NRestarts)
+    shop_mark
+    check "reboot: the node took the command" ok "$(shop_tcp "probe init reboot")"
+    e2e_wait_prop shop NRestarts $((restarts + 1)) 15 || true
+    e2e_wait_prop shop ActiveState active 15 || true
+    check "reboot: one restart, active again" "$((restarts + 1)) active" "$(prop NRestarts) $(prop ActiveState)"
+    if [ "$(prop MainPID)" != "$pid" ]; then pass "reboot: a new VM ($pid -> $(prop MainPID))"; else
+        fail "reboot: a new VM" "the main process is still $pid"
+    fi
+    check "reboot: serving again" pong "$(shop_tcp ping)"
+    journal=$(shop_journal)
+    check_grep "reboot: STOPPING=1 with the rebooting status" 'STOPPING=1, STATUS=rebooting' \
+        "$(notifications "$journal")"
+    check_grep "reboot: exit status 75" 'Main process exited, code=exited, status=75/TEMPFAIL' "$journal"
+    check_no_grep "reboot: not a failure, no watchdog timeout" 'Failed with result|Watchdog timeout' "$journal"
+}
+
 # :init.stop/0 from inside the node: STOPPING=1, a clean exit, no restart.
 scenario_stop_from_inside() {
     shop_running
@@ -418,7 +441,7 @@ setup() {
     e2e_exec systemd-analyze log-level debug
 }
 
-ALL_SCENARIOS=(exposure start tcp reload watchdog restart_in_place stop_from_inside stop extend_timeout
+ALL_SCENARIOS=(exposure start tcp reload watchdog restart_in_place reboot stop_from_inside stop extend_timeout
     injection cycles escaping)
 scenarios=("$@")
 [ "${#scenarios[@]}" -gt 0 ] || scenarios=("${ALL_SCENARIOS[@]}")
