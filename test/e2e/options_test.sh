@@ -51,9 +51,25 @@ expect() {
     fi
 }
 
+# Every unit the variant's generator wrote, and its directories (tmpfiles.d).
 install_variant() {
-    local name=$1 svc=shop-$1 dir=$UNITS/$1
-    e2e_copy_in "$dir/$svc.service" "/etc/systemd/system/$svc.service"
+    local name=$1 svc=shop-$1 dir=$UNITS/$1 unit
+    for unit in "$dir"/*.service "$dir"/*.path; do
+        [ -e "$unit" ] || continue
+        e2e_copy_in "$unit" "/etc/systemd/system/${unit##*/}"
+    done
+    e2e_copy_in "$dir/tmpfiles.d/$svc.conf" "/etc/tmpfiles.d/$svc.conf"
+    e2e_exec systemd-tmpfiles --create "/etc/tmpfiles.d/$svc.conf"
+}
+
+# check_companion NAME UNIT: the companion's score from systemd = the manifest's unit_exposure.
+check_companion() {
+    local name=$1 unit=$2 want got
+    want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["unit_exposure"][sys.argv[2]])' \
+        "$UNITS/$name/shop-$name.manifest.json" "$unit")
+    got=$(e2e_exec systemd-analyze security "$unit" 2>/dev/null |
+        sed -n "s/.*Overall exposure level for $unit: \([0-9.]*\).*/\1/p")
+    check "$unit: systemd-analyze security = the manifest's unit_exposure" "$want" "$got"
 }
 
 start_variant() {
@@ -183,7 +199,86 @@ expect_reload() {
         "$(e2e_prop shop-reload ActiveState) $(SHOP_PORT=4112 shop_tcp generation)"
 }
 
-ALL_VARIANTS=(strict standard off dynamic lowport osmon privnet paths wrap jitperf crashdump reload)
+# chroot: an empty root with the system's libraries, a few /etc files and the release, read-only.
+expect_chroot_common() {
+    local v=$1
+    expect "$v" "read /etc/shadow" "error enoent"
+    expect "$v" "read /home" "error enoent"
+    # ProtectHome= leaves /root as an inaccessible mount point.
+    expect "$v" "read /root" "error e*"
+    expect "$v" "read /var/lib" "error enoent"
+    expect "$v" "read /etc/passwd" "ok *"
+    expect "$v" "read /srv/shop/current/releases" "ok *"
+    expect "$v" "write /srv/shop/current/probe" "error e*"
+    expect "$v" "write /run/shop-$v/probe" ok
+    expect "$v" "write /tmp/probe" ok
+}
+gen_chroot() { variant chroot 4113 --chroot; }
+expect_chroot() { expect_chroot_common chroot; }
+gen_chrootstd() { variant chrootstd 4114 --chroot --hardening standard; }
+expect_chrootstd() { expect_chroot_common chrootstd; }
+gen_chrootoff() { variant chrootoff 4115 --chroot --hardening off; }
+expect_chrootoff() { expect_chroot_common chrootoff; }
+
+# Debian 12's systemd has no BPF framework: no SocketBind= lines, the manifest says so; the
+# node still gets a name with its host.
+gen_fixed() { variant fixed 4116 --distribution fixed_ports; }
+expect_fixed() {
+    check "shop-fixed: no SocketBindDeny= on a target that would ignore it" "" \
+        "$(e2e_prop shop-fixed SocketBindDeny)"
+    expect fixed "node" "ok shop@*"
+    if [[ $(probe fixed node) == *@nohost ]]; then fail "shop-fixed: a host part in the node name"; fi
+}
+
+gen_epmd() { variant epmd 4117 --distribution epmd_socket; }
+expect_epmd() {
+    expect epmd "node" "ok shop@*"
+    check "shop-epmd: epmd.socket pulled in" active "$(e2e_prop epmd.socket ActiveState)"
+}
+
+# restart_method: a flag file that a .path unit watches restarts the service.
+flag_restarts() {
+    local name=$1 how=$2 pid i
+    pid=$(e2e_prop "shop-$name" MainPID)
+    e2e_exec systemctl start "shop-$name-restart.path"
+    "$how"
+    for ((i = 0; i < 150; i++)); do
+        [ "$(e2e_prop "shop-$name" MainPID)" = "$pid" ] || break
+        sleep 0.1
+    done
+    if e2e_wait_prop "shop-$name" ActiveState active 15 && [ "$(e2e_prop "shop-$name" MainPID)" != "$pid" ] &&
+        [ "$(e2e_prop "shop-$name" MainPID)" != 0 ]; then
+        pass "shop-$name: the flag restarted the service ($pid -> $(e2e_prop "shop-$name" MainPID))"
+    else
+        fail "shop-$name: the flag restarted the service" "$(e2e_prop "shop-$name" MainPID) $(e2e_prop "shop-$name" ActiveState)"
+    fi
+    check_companion "$name" "shop-$name-restart.service"
+    e2e_exec systemctl stop "shop-$name-restart.path"
+}
+gen_flag() { variant flag 4118 --restart-method systemd_flag; }
+touch_flag_as_deployer() { e2e_exec touch /srv/shop/flags/restart.flag; }
+expect_flag() { flag_restarts flag touch_flag_as_deployer; }
+gen_touch() { variant touch 4119 --restart-method touch; }
+touch_flag_from_inside() { probe touch "write /run/shop-touch/restart.flag" >/dev/null; }
+expect_touch() { flag_restarts touch touch_flag_from_inside; }
+
+# The runtime-environment oneshot writes an environment file the service reads at start.
+gen_renv() {
+    variant renv 4120 --runtime-environment-service \
+        --runtime-environment-service-script /usr/local/bin/shop-env
+}
+setup_renv() {
+    # shellcheck disable=SC2016 # the script's own $1
+    printf '%s\n' '#!/bin/sh' 'echo SHOP_FROM_RUNTIME_ENV=yes >"$1"' |
+        e2e_exec sh -c 'cat >/usr/local/bin/shop-env && chmod 0755 /usr/local/bin/shop-env'
+}
+expect_renv() {
+    expect renv "env SHOP_FROM_RUNTIME_ENV" "ok yes"
+    check_companion renv shop-renv-runtime-environment.service
+}
+
+ALL_VARIANTS=(strict standard off dynamic lowport osmon privnet paths wrap jitperf crashdump reload
+    chroot chrootstd chrootoff fixed epmd flag touch renv)
 variants=("$@")
 [ "${#variants[@]}" -gt 0 ] || variants=("${ALL_VARIANTS[@]}")
 
@@ -201,19 +296,18 @@ e2e_boot options-test || {
     fail "boot"
     finish
 }
-# One release for every variant; its user and directories come from the first variant's files.
-first=${variants[0]}
-e2e_copy_in "$UNITS/$first/sysusers.d/shop-$first.conf" /etc/sysusers.d/shop.conf
-e2e_copy_in "$UNITS/$first/tmpfiles.d/shop-$first.conf" /etc/tmpfiles.d/shop.conf
+# One release and one user (app_user shop) for every variant; each variant's tmpfiles.d file
+# makes its directories.
+e2e_exec sh -c 'mkdir -p /etc/sysusers.d && echo "u shop - \"shop release\" - -" >/etc/sysusers.d/shop.conf'
 e2e_exec systemd-sysusers /etc/sysusers.d/shop.conf >/dev/null
-e2e_exec systemd-tmpfiles --create /etc/tmpfiles.d/shop.conf
+e2e_exec mkdir -p /srv/shop
 e2e_copy_in "$SHOP_REL" /srv/shop/current
-# The variants that run as another user (DynamicUser=) read the release too.
-e2e_exec chmod 0755 /srv/shop
 for v in "${variants[@]}"; do
     install_variant "$v"
     ! declare -F "setup_$v" >/dev/null || "setup_$v"
 done
+# The variants that run as another user (DynamicUser=) read the release too.
+e2e_exec chmod 0755 /srv/shop
 e2e_exec systemctl daemon-reload
 
 for v in "${variants[@]}"; do
