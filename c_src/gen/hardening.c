@@ -207,14 +207,6 @@ int resolve_network(struct ctx *c)
     return 0;
 }
 
-static bool one_of(const char *v, const char *const *set)
-{
-    for (; *set != NULL; set++)
-        if (strcmp(v, *set) == 0)
-            return true;
-    return false;
-}
-
 static int build_ip_allow(struct ctx *c)
 {
     static const char *const words[] = {"any", "localhost", "link-local", "multicast", NULL};

@@ -257,7 +257,7 @@ static int parse_uint(const char *v, int base, unsigned long max, unsigned long 
     return 0;
 }
 
-static bool one_of(const char *v, const char *const *set)
+bool one_of(const char *v, const char *const *set)
 {
     for (; *set != NULL; set++)
         if (strcmp(v, *set) == 0)

@@ -95,4 +95,7 @@ void gen_opts_kinds(struct buf *out);
 /** Number of keys in GEN_OPT_DEFS. */
 size_t gen_opt_count(void);
 
+/** Whether v is one of the strings of the NULL-terminated set. */
+bool one_of(const char *v, const char *const *set);
+
 #endif

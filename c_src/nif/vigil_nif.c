@@ -142,6 +142,16 @@ static bool get_key(ErlNifEnv *env, ERL_NIF_TERM term, char buf[MAX_ATOM_LEN + 1
  * ({invalid, Key}), or -errno ({error, Posix}: EMSGSIZE, or the clock failing). */
 enum { BAD_TYPE = 1, INVALID = 2 };
 
+/* The term for a failed append (BAD_TYPE, INVALID or -errno) of the assignment named key. */
+static ERL_NIF_TERM append_error(ErlNifEnv *env, int r, ERL_NIF_TERM key)
+{
+    if (r == BAD_TYPE)
+        return enif_make_badarg(env);
+    if (r == INVALID)
+        return make_invalid(env, key);
+    return make_posix_error(env, r);
+}
+
 /* The core's -EINVAL means the key or value; -EMSGSIZE stays an operational error. */
 static int classify(int r)
 {
@@ -208,12 +218,7 @@ static bool build_message(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_msg *m
         int r = append_value(env, msg, key, pair[1]);
         if (r == 0)
             continue;
-        if (r == BAD_TYPE)
-            *ret_error = enif_make_badarg(env);
-        else if (r == INVALID)
-            *ret_error = make_invalid(env, pair[0]);
-        else
-            *ret_error = make_posix_error(env, r);
+        *ret_error = append_error(env, r, pair[0]);
         return false;
     }
     if (!enif_is_empty_list(env, list)) {
@@ -513,12 +518,7 @@ static bool build_entry(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_jentry *
         int r = journal_add(env, entry, head);
         if (r == 0)
             continue;
-        if (r == BAD_TYPE)
-            *ret_error = enif_make_badarg(env);
-        else if (r == INVALID)
-            *ret_error = make_invalid(env, field_key(env, head));
-        else
-            *ret_error = make_posix_error(env, r);
+        *ret_error = append_error(env, r, field_key(env, head));
         return false;
     }
     if (!enif_is_empty_list(env, list)) {
