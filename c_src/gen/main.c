@@ -1,5 +1,9 @@
 /* vigil-unit: turns a release's settings into a hardened Type=notify systemd service and its
  * companion files. main() only wires the parts: options, model, renderer, file output. */
+/* realpath() is X/Open, not base POSIX: ask for it where only POSIX is declared. */
+#if !defined(_GNU_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 700
+#endif
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
