@@ -144,8 +144,8 @@ lint-core:
 		$(NIF_SRC) $(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
 	$(Q)$(CPPCHECK) -D__linux__ -I$(CORE_DIR) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) \
 		$(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
-	$(Q)$(CLANG_TIDY) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC) -- $(CSTD) \
-		-I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) 2>/dev/null
+	$(Q)$(call clang_tidy,$(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC),$(CSTD) \
+		-I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR))
 
 # ---- bench ----
 

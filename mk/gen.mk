@@ -123,6 +123,6 @@ bench-gen: all
 # The shared lint policy (see the top Makefile and .clang-tidy).
 lint-gen:
 	$(Q)$(CPPCHECK) $(GEN_INCLUDES) $(GEN_SRCS)
-	$(Q)$(CLANG_TIDY) $(GEN_SRCS) -- $(CSTD) $(GEN_INCLUDES) 2>/dev/null
+	$(Q)$(call clang_tidy,$(GEN_SRCS),$(CSTD) $(GEN_INCLUDES))
 	$(Q)$(CLANG_FORMAT_CHECK) $(GEN_SRCS) $(wildcard $(GEN_SRC)/*.h) $(GEN_TEST)/gen_test.c \
 		$(GEN_TEST)/fuzz_gen.c $(GEN_TEST_SRCS) $(GEN_TEST_HDRS)
