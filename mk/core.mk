@@ -12,11 +12,12 @@ CORE_PORTABLE_SRCS := $(filter-out $(CORE_PLATFORM_SRCS),$(wildcard $(CORE_DIR)/
 CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).c
 # The C tests send to real AF_UNIX receivers: they test the Linux platform whatever is chosen.
 CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
-NIF_SRC := $(TOP)/c_src/nif/vigil_nif.c
+NIF_SRC := $(wildcard $(TOP)/c_src/nif/*.c)
+NIF_HDRS := $(wildcard $(TOP)/c_src/nif/*.h)
 CORE_TESTS := core oracle journal
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
 CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
-C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) \
+C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) $(NIF_HDRS) \
 	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
 
 ifeq ($(filter $(VIGIL_PLATFORM),linux none),)
@@ -31,7 +32,7 @@ FUZZ_TARGETS += fuzz-core
 
 # ---- the NIF ----
 
-NIF_OBJS := $(patsubst $(TOP)/c_src/%.c,$(BUILD)/pic/%.o,$(CORE_SRCS)) $(BUILD)/pic/nif/vigil_nif.o
+NIF_OBJS := $(patsubst $(TOP)/c_src/%.c,$(BUILD)/pic/%.o,$(CORE_SRCS) $(NIF_SRC))
 # Names the platform the last link used, so that changing VIGIL_PLATFORM relinks.
 PLATFORM_STAMP := $(BUILD)/pic/platform
 $(shell mkdir -p $(BUILD)/pic && { [ "$$(cat $(PLATFORM_STAMP) 2>/dev/null)" = $(VIGIL_PLATFORM) ] \
@@ -41,7 +42,7 @@ $(BUILD)/pic/core/%.o: $(CORE_DIR)/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/pic/nif/vigil_nif.o: $(NIF_SRC)
+$(BUILD)/pic/nif/%.o: $(TOP)/c_src/nif/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -I$(CORE_DIR) -isystem $(ERTS_INCLUDE_DIR) \
 		-c $< -o $@
@@ -195,7 +196,7 @@ REBAR_TEST_APP := $(TOP)/_build/rebar3/test/lib/vigil
 # The BEAM is not built with ASan: its runtime must be loaded first, before the NIF's.
 ASAN_RUNTIME = $(shell $(CC) -print-file-name=libasan.so)
 
-$(ASAN_APP)/priv/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS)
+$(ASAN_APP)/priv/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS) $(NIF_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARNINGS) -O1 -g $(SAN_FLAGS) -fPIC -shared -I$(CORE_DIR) \
 		-isystem $(ERTS_INCLUDE_DIR) $(filter %.c,$^) -o $@

@@ -68,7 +68,7 @@ $(MUSL_KERNEL_HEADERS):
 	$(Q)mkdir -p $@ && ln -sfn /usr/include/linux $@/linux && \
 		ln -sfn /usr/include/$(MULTIARCH)/asm $@/asm && ln -sfn /usr/include/asm-generic $@/asm-generic
 
-$(MUSL_DIR)/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS) | $(MUSL_KERNEL_HEADERS)
+$(MUSL_DIR)/vigil_nif.so: $(CORE_LINUX_SRCS) $(NIF_SRC) $(CORE_HDRS) $(NIF_HDRS) | $(MUSL_KERNEL_HEADERS)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -fPIC -fvisibility=hidden -shared -I$(CORE_DIR) \
 		-isystem $(ERTS_INCLUDE_DIR) $(filter %.c,$^) -o $@
 

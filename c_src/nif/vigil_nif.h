@@ -1,0 +1,49 @@
+/* vigil_nif.h: what the NIF's two files share (vigil_nif.c: notifications and the load
+ * lifecycle; vigil_nif_journal.c: the journal). Private to the NIF. */
+#ifndef VIGIL_NIF_H
+#define VIGIL_NIF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <erl_nif.h>
+
+/* Atoms are never longer than this many characters. */
+#define MAX_ATOM_LEN 255
+
+/* What appending one assignment or field came to: 0 (appended), BAD_TYPE (badarg), INVALID
+ * ({invalid, Key}), or -errno ({error, Posix}: EMSGSIZE, or the clock failing). */
+enum { BAD_TYPE = 1, INVALID = 2 };
+
+struct bytes {
+    const char *data;
+    size_t len;
+};
+
+extern ERL_NIF_TERM atom_ok;
+
+/** {error, Posix} for a negative errno. */
+ERL_NIF_TERM make_posix_error(ErlNifEnv *env, int negative_errno);
+
+/** ok for a send that was done or had nothing to do (r >= 0), else {error, Posix}. */
+ERL_NIF_TERM send_result(ErlNifEnv *env, int r);
+
+/** The term for a failed append (BAD_TYPE, INVALID or -errno) of the assignment named key. */
+ERL_NIF_TERM append_error(ErlNifEnv *env, int r, ERL_NIF_TERM key);
+
+/** The core's -EINVAL as INVALID (the key or value); other results as they are. */
+int classify(int r);
+
+/** An atom, a binary or a character list (iolist) as bytes; buf backs an atom's text. */
+bool get_key(ErlNifEnv *env, ERL_NIF_TERM term, char buf[MAX_ATOM_LEN + 1], struct bytes *ret_key);
+
+/** Opens (or takes over) the journal resource type. */
+bool open_journal_type(ErlNifEnv *env, ErlNifResourceFlags flags);
+
+/** journal_open(Path, SendBuffer) -> {ok, Journal} | {error, Posix}. */
+ERL_NIF_TERM nif_journal_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+
+/** journal_send(Journal, [{Key, Value}]) -> ok | {error, Posix} | {error, {invalid, Key}}. */
+ERL_NIF_TERM nif_journal_send(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+
+#endif
