@@ -51,6 +51,10 @@
 %%     that many events per window are sent, the rest are dropped;</li>
 %% <li>`drop_report_interval': at most one drop summary per this many milliseconds
 %%     (default 10000);</li>
+%% <li>`max_entry_size': entries larger than this many bytes are dropped as `too_large' (default
+%%     67108864, 64 MiB; at most 805306368, journald's own limit). journald 252 takes entries up to
+%%     its limit through a sealed memfd; journald releases from 2026 on take at most 32 MiB from a
+%%     service that does not run as root;</li>
 %% <li>`send_buffer': the socket's send buffer in bytes (default 8388608, as journald's own
 %%     client asks; raised past `net.core.wmem_max' only with `CAP_NET_ADMIN');</li>
 %% <li>`term_depth' (default 30) and `term_chars_limit' (default 65536): how much of a term
@@ -66,7 +70,7 @@
 %% <li>`queue_full': journald's queue is full (`EAGAIN'). Not retried: a retry would need a
 %%     process and would reorder entries, and the queue is deep under systemd (512 datagrams,
 %%     8 MiB);</li>
-%% <li>`too_large': the entry is over 16 MiB, or over journald's 1024 fields;</li>
+%% <li>`too_large': the entry is over `max_entry_size', or over journald's 1024 fields;</li>
 %% <li>`no_journal': nobody listens on the socket (journald stopped);</li>
 %% <li>`error': anything else, a crash of the handler's own code included (`log/2' never
 %%     raises, so logger never removes the handler).</li>
@@ -96,6 +100,7 @@
 %% Metadata sent as fields of their own, or logger's internals.
 -define(MAPPED_META, [pid, gl, time, mfa, file, line, domain, report_cb, error_logger,
                       logger_formatter]).
+-define(DEFAULT_FORMATTER, {logger_formatter, #{template => [msg], single_line => false}}).
 %% journald ignores an entry with more than 1024 fields.
 -define(MAX_META_FIELDS, 1000).
 
@@ -120,6 +125,7 @@
                     burst_limit_window_time => 1000,
                     drop_report_interval => 10000,
                     send_buffer => 8388608,
+                    max_entry_size => 67108864,
                     term_depth => 30,
                     term_chars_limit => 65536}).
 
@@ -230,6 +236,7 @@ state(HConfig, Journal, Atomics) ->
       deny => maps:get(fields_deny, HConfig),
       burst => burst(HConfig),
       report_interval => maps:get(drop_report_interval, HConfig),
+      max_entry => maps:get(max_entry_size, HConfig),
       depth => maps:get(term_depth, HConfig),
       chars => maps:get(term_chars_limit, HConfig)}.
 
@@ -250,7 +257,7 @@ default_formatter({logger_formatter, FConfig}) when is_map(FConfig) ->
 default_formatter({_, _} = Formatter) ->
     Formatter;
 default_formatter(_) ->
-    {logger_formatter, #{template => [msg], single_line => false}}.
+    ?DEFAULT_FORMATTER.
 
 open_journal(Path, SendBuffer) ->
     case socket_exists(Path) of
@@ -316,6 +323,7 @@ valid(burst_limit_max_count, N) -> is_integer(N) andalso N > 0;
 valid(burst_limit_window_time, N) -> is_integer(N) andalso N > 0;
 valid(drop_report_interval, N) -> is_integer(N) andalso N > 0;
 valid(send_buffer, N) -> is_integer(N) andalso N >= 0 andalso N =< 1 bsl 30;
+valid(max_entry_size, N) -> is_integer(N) andalso N > 0 andalso N =< 805306368;
 valid(term_depth, N) -> N =:= unlimited orelse (is_integer(N) andalso N > 0);
 valid(term_chars_limit, N) -> N =:= unlimited orelse (is_integer(N) andalso N > 0);
 valid(_, _) -> false.
@@ -353,11 +361,16 @@ admit(#{burst := {Max, Window}, atomics := A}) ->
             atomics:add_get(A, ?WINDOW_COUNT, 1) =< Max
     end.
 
-send(Fields, #{journal := Journal} = State) ->
-    case vigil_nif:journal_send(Journal, Fields) of
+send(Fields, #{journal := Journal, max_entry := Max} = State) ->
+    case entry_size(Fields) =< Max andalso vigil_nif:journal_send(Journal, Fields) of
+        false -> drop(State, too_large);
         ok -> report_drops(State);
         {error, Reason} -> drop(State, drop_reason(Reason))
     end.
+
+%% What the entry comes to, near enough: each field's name, value and framing.
+entry_size(Fields) ->
+    lists:foldl(fun({K, V}, Sum) -> Sum + byte_size(K) + iolist_size(V) + 10 end, 0, Fields).
 
 drop_reason(eagain) -> queue_full;
 drop_reason(emsgsize) -> too_large;
@@ -459,7 +472,20 @@ priority(info) -> <<"6">>;
 priority(debug) -> <<"7">>;
 priority(_) -> <<"6">>.
 
+%% The default formatter gives text messages as they are: the same bytes, without
+%% logger_formatter's pass over every character (seconds for a message of megabytes).
+message(#{msg := {string, Text}} = Event, #{formatter := Formatter} = Config, State)
+  when Formatter =:= ?DEFAULT_FORMATTER ->
+    try unicode:characters_to_binary(Text) of
+        Bin when is_binary(Bin) -> Bin;
+        _ -> formatted(Event, Config, State)
+    catch
+        _:_ -> formatted(Event, Config, State)
+    end;
 message(Event, Config, State) ->
+    formatted(Event, Config, State).
+
+formatted(Event, Config, State) ->
     {Module, FConfig} = maps:get(formatter, Config),
     try Module:format(Event, FConfig) of
         Chardata -> chardata(Chardata, State)

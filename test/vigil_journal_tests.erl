@@ -155,6 +155,7 @@ fields_test_() ->
                empty_values_left_out,
                binary_values_as_bytes, formatter_crash, report_cb_crash,
                config_hides_state, update_config, large_entry_through_file, too_large,
+               text_message_of_megabytes,
                journal_stopped_and_back, installed_handler_survives_bad_terms]).
 
 all_fields(R) ->
@@ -279,11 +280,25 @@ large_entry_through_file(R) ->
     ?assertEqual(#{burst => 0, queue_full => 0, too_large => 0, no_journal => 0, error => 0},
                  dropped()).
 
-%% In a metadata value: logger_formatter would take seconds over a message this long.
+%% Over max_entry_size, here in a metadata value.
 too_large(R) ->
-    logger:notice("x", meta(#{big => binary:copy(<<"x">>, 17 bsl 20)})),
+    ok = logger:update_handler_config(journal_test, config, #{max_entry_size => 1 bsl 20}),
+    logger:notice("x", meta(#{big => binary:copy(<<"x">>, 1 bsl 20)})),
     ?assertEqual(timeout, recv_entry(R, 100)),
-    ?assertMatch(#{too_large := 1}, dropped()).
+    ?assertMatch(#{too_large := 1}, dropped()),
+    ?assertMatch({error, {invalid_config, vigil_journal_h, #{max_entry_size := 0}}},
+                 logger:update_handler_config(journal_test, config, #{max_entry_size => 0})).
+
+%% Past the 16 MiB a file from an unprivileged sender may hold in newer journald releases, and
+%% as text: the default formatter's text goes out as it is, byte for byte.
+text_message_of_megabytes(R) ->
+    Big = binary:copy(<<"0123456789abcdé\n"/utf8>>, 20 bsl 16),
+    logger:notice(Big, meta()),
+    {ok, E} = recv_entry(R),
+    ?assertEqual(Big, field(<<"MESSAGE">>, E)),
+    logger:notice(unicode:characters_to_list(<<"café ✓"/utf8>>), meta()),
+    {ok, E2} = recv_entry(R),
+    ?assertEqual(<<"café ✓"/utf8>>, field(<<"MESSAGE">>, E2)).
 
 journal_stopped_and_back(R0) ->
     R = close_socket(R0),

@@ -30,6 +30,7 @@ int vigil_journal_key_check(const char *key, size_t len)
 void vigil_jentry_init(struct vigil_jentry *entry)
 {
     memset(entry, 0, sizeof(*entry));
+    entry->max = VIGIL_JOURNAL_ENTRY_MAX;
 }
 
 void vigil_jentry_free(struct vigil_jentry *entry)
@@ -83,11 +84,11 @@ int vigil_jentry_add(struct vigil_jentry *entry, const char *key, size_t key_len
         return -EINVAL;
     if (entry->fields >= VIGIL_JOURNAL_FIELDS_MAX)
         return -E2BIG;
-    if (value_len > VIGIL_JOURNAL_ENTRY_MAX)
+    if (value_len > entry->max)
         return -EMSGSIZE;
     int binary = value_len > 0 && memchr(value, '\n', value_len) != NULL;
     size_t need = field_size(key_len, value_len, binary);
-    if (entry->len + need > VIGIL_JOURNAL_ENTRY_MAX)
+    if (entry->len + need > entry->max)
         return -EMSGSIZE;
     if (reserve(entry, need) < 0)
         return -ENOMEM;

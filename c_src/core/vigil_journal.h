@@ -23,18 +23,21 @@
 #define VIGIL_JOURNAL_KEY_MAX 64
 /** journald ignores an entry with more fields than this (ENTRY_FIELD_COUNT_MAX). */
 #define VIGIL_JOURNAL_FIELDS_MAX 1024
-/** Largest entry sent: newer journald takes at most 32 MiB from an unprivileged sender through a
- * file, half that when the file is not sealed (the /dev/shm fallback). */
-#define VIGIL_JOURNAL_ENTRY_MAX ((size_t)16 * 1024 * 1024)
+/** Largest entry sent: journald's own limit on a field (DATA_SIZE_MAX). Callers choose a lower
+ * limit per entry (vigil_jentry.max); journald 252 takes up to this through a sealed memfd, newer
+ * ones less from an unprivileged sender (32 MiB, half that when the file is not sealed). */
+#define VIGIL_JOURNAL_ENTRY_MAX ((size_t)768 * 1024 * 1024)
 /** The send buffer journald's own client asks for (fd_inc_sndbuf(fd, 8 MiB)). */
 #define VIGIL_JOURNAL_SNDBUF 8388608
 
-/** An entry being built; buf is malloc'ed, NULL while empty. */
+/** An entry being built; buf is malloc'ed, NULL while empty. It never grows past max bytes
+ * (VIGIL_JOURNAL_ENTRY_MAX after vigil_jentry_init(), lower if the caller sets it so). */
 struct vigil_jentry {
     char *buf;
     size_t len;
     size_t cap;
     size_t fields;
+    size_t max;
 };
 
 /** Where entries go; fd is -1 while closed (never opened, or no journal on this platform). */
@@ -54,7 +57,8 @@ struct vigil_journal {
 int vigil_journal_key_check(const char *key, size_t len);
 
 /**
- * Start an empty entry; nothing is allocated until the first field.
+ * Start an empty entry of at most VIGIL_JOURNAL_ENTRY_MAX bytes; nothing is allocated until the
+ * first field.
  * @param entry the entry
  */
 void vigil_jentry_init(struct vigil_jentry *entry);
@@ -68,7 +72,7 @@ void vigil_jentry_init(struct vigil_jentry *entry);
  * @param value the value
  * @param value_len its length
  * @return 0; -EINVAL (key); -E2BIG (already VIGIL_JOURNAL_FIELDS_MAX fields); -EMSGSIZE (the
- *         entry would exceed VIGIL_JOURNAL_ENTRY_MAX); -ENOMEM. The entry is unchanged on error.
+ *         entry would exceed entry->max); -ENOMEM. The entry is unchanged on error.
  */
 int vigil_jentry_add(struct vigil_jentry *entry, const char *key, size_t key_len, const char *value,
                      size_t value_len);

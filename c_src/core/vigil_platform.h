@@ -78,7 +78,7 @@ int vigil_platform_journal_sendto(int fd, const struct sockaddr_un *addr, sockle
  * F_SEAL_WRITE, the set journald 252 compares for equality: created with MFD_EXEC where the
  * kernel knows it, since kernels from 6.3 may add F_SEAL_EXEC otherwise. Where memfds fail or
  * end up with other seals (vm.memfd_noexec=2 forbids MFD_EXEC), an unlinked, unsealed file
- * directly in /dev/shm, which every journald accepts up to 16 MiB (VIGIL_JOURNAL_ENTRY_MAX).
+ * directly in /dev/shm, which journald accepts up to half its limit for files.
  * @param data the entry
  * @param len its length
  * @return the descriptor (close-on-exec, at offset 0 or sealed), or -errno

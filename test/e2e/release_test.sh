@@ -171,8 +171,8 @@ scenario_watchdog() {
             check_grep "the app logged the failing health check" \
                 'health check Shop\.Health\.check/0 failed' "$journal"
             check_grep "at error level, saying the manager's watchdog will expire" \
-                '\[error\] vigil: health check Shop\.Health\.check/0 failed.*watchdog will expire' \
-                "$journal"
+                'vigil: health check Shop\.Health\.check/0 failed.*watchdog will expire' \
+                "$(e2e_exec journalctl -q --no-pager -o cat --since=@"$SHOP_MARK" -u shop -p err)"
             check "the status line named the failing check before the kill" yes "$wedged_status"
             check_grep "systemd logged the watchdog timeout" \
                 "shop.service: Watchdog timeout \(limit ${WATCHDOG_SEC}s\)" "$journal"
@@ -412,6 +412,113 @@ scenario_stop_from_inside() {
     check_no_grep "init stop: no restart" 'Scheduled restart job' "$journal"
 }
 
+# The journal: the example logs through vigil_journal_h from its boot on (config/config.exs).
+# journald keeps everything the test sends: no rate limit for the unit. (Its default size limits,
+# a tenth of the container's tmpfs, leave room for a 40 MiB entry.)
+journal_json() {
+    e2e_exec journalctl -q --no-pager --all -o json --since=@"$SHOP_MARK" "$@"
+}
+
+# journal_count MATCH...: waits (up to 30 s) until there are entries matching MATCH and they
+# stop growing, and prints their number.
+journal_count() {
+    local n last=-1 stable=0
+    for _ in $(seq 60); do
+        n=$(e2e_exec journalctl -q --no-pager -o cat --since=@"$SHOP_MARK" "$@" | wc -l)
+        if [ "$n" = "$last" ] && [ "$n" -gt 0 ]; then stable=$((stable + 1)); else stable=0; fi
+        [ "$stable" -lt 3 ] || break
+        last=$n
+        sleep 0.5
+    done
+    echo "$n"
+}
+
+journal_setup() {
+    # 0 would not turn it off: systemd 252 passes only non-zero values on to journald.
+    printf '[Service]\nLogRateLimitIntervalSec=1s\nLogRateLimitBurst=1000000\n' |
+        e2e_exec sh -c 'mkdir -p /etc/systemd/system/shop.service.d && cat >/etc/systemd/system/shop.service.d/e2e-ratelimit.conf'
+    e2e_exec systemctl daemon-reload
+    # journald reads a unit's rate limit when the unit starts.
+    shop_stopped
+}
+
+scenario_journal() {
+    journal_setup
+    shop_running
+    shop_mark
+    local id=$RANDOM$RANDOM fields
+    check "an info entry logged" ok "$(shop_tcp "probe log info $id hello from the journal test")"
+    check "an error entry logged" ok "$(shop_tcp "probe log error $id-err something failed")"
+    sleep 1
+    fields=$(journal_json REQUEST_ID="$id" | python3 "$HERE/journal_json.py" fields MESSAGE PRIORITY \
+        SYSLOG_IDENTIFIER CODE_FILE CODE_LINE CODE_FUNC ERL_PID ERL_DOMAIN REQUEST_ID _TRANSPORT \
+        _SYSTEMD_UNIT)
+    check_grep "MESSAGE is the text logged, alone" '^MESSAGE=hello from the journal test$' "$fields"
+    check_grep "PRIORITY=6 for info" '^PRIORITY=6$' "$fields"
+    check_grep "SYSLOG_IDENTIFIER is the release's name" '^SYSLOG_IDENTIFIER=shop$' "$fields"
+    check_grep "CODE_FILE is where it was logged" '^CODE_FILE=.*lib/shop/probe\.ex$' "$fields"
+    check_grep "CODE_LINE is a line number" '^CODE_LINE=[0-9]+$' "$fields"
+    check_grep "CODE_FUNC is Module:function/arity" '^CODE_FUNC=Elixir\.Shop\.Probe:log/1$' "$fields"
+    check_grep "ERL_PID is the process that logged" '^ERL_PID=<0\.[0-9]+\.0>$' "$fields"
+    check_grep "ERL_DOMAIN is the logger domain" '^ERL_DOMAIN=elixir$' "$fields"
+    check_grep "the metadata key request_id arrives as REQUEST_ID" "^REQUEST_ID=$id\$" "$fields"
+    check_grep "through journald's native protocol" '^_TRANSPORT=journal$' "$fields"
+    check_grep "attributed to the unit" '^_SYSTEMD_UNIT=shop.service$' "$fields"
+    check "logged once: no copy through stdout" 0 \
+        "$(e2e_exec journalctl -q --no-pager -o cat --since=@"$SHOP_MARK" _SYSTEMD_UNIT=shop.service \
+            _TRANSPORT=stdout | grep -c 'hello from the journal test' || true)"
+    local errors
+    errors=$(e2e_exec journalctl -q --no-pager -o cat --since=@"$SHOP_MARK" -u shop -p err)
+    check_grep "journalctl -p err shows the error" '^something failed$' "$errors"
+    check_no_grep "journalctl -p err leaves the info out" 'hello from the journal test' "$errors"
+
+    check "a message with newlines logged" ok \
+        "$(shop_tcp "probe log warning $id-nl line one\\nline two\\n\\tindented")"
+    sleep 1
+    check "it arrives whole, newlines and tab included" 'MESSAGE=line one\nline two\n\tindented' \
+        "$(journal_json REQUEST_ID="$id-nl" | python3 "$HERE/journal_json.py" fields MESSAGE)"
+
+    local size expected got
+    for size in 1048576 41943040; do
+        check "a $size-byte entry logged" ok "$(shop_tcp "probe log_big $id-$size $size")"
+        expected="$size $(python3 -c 'import hashlib,sys; n=int(sys.argv[1]); print(hashlib.sha256((b"0123456789abcdef" * (n // 16 + 1))[:n]).hexdigest())' "$size")"
+        got=
+        for _ in $(seq 40); do
+            got=$(journal_json REQUEST_ID="$id-$size" | python3 "$HERE/journal_json.py" message)
+            [ "$got" = "0 $(printf '' | sha256sum | cut -d' ' -f1)" ] || break
+            sleep 0.5
+        done
+        check "the $size-byte entry arrives intact (length and sha256)" "$expected" "$got"
+    done
+
+    # Floods: every entry is either stored or counted as dropped by the handler, and the drops
+    # reach the journal as summary entries. First with the default burst limit (500 a second),
+    # then without it (what journald's queue cannot take is dropped as queue_full).
+    check "drop summaries at most every 100 ms" ok "$(shop_tcp "probe journal drop_report_interval 100")"
+    local burst reply sent dropped stored summaries
+    for burst in true false; do
+        shop_mark
+        check "burst limit $burst" ok "$(shop_tcp "probe journal burst_limit_enable $burst")"
+        reply=$(SHOP_TCP_TIMEOUT=120 shop_tcp "probe flood $id-$burst 100000 8") || reply=
+        read -r _ sent dropped <<<"$reply"
+        check "flood (burst limit $burst): 100000 entries sent" 100000 "${sent:-}"
+        stored=$(journal_count FLOOD="$id-$burst")
+        # Once journald has caught up, the next entry carries the last summary with it.
+        shop_tcp "probe log info $id-after-$burst after the flood" >/dev/null || true
+        journal_count REQUEST_ID="$id-after-$burst" >/dev/null
+        check "flood (burst limit $burst): stored $stored + dropped ${dropped:-?} = sent" 100000 \
+            $((stored + ${dropped:-0}))
+        summaries=$(journal_json SYSLOG_IDENTIFIER=shop PRIORITY=4 | python3 "$HERE/journal_json.py" sum N_DROPPED)
+        check "flood (burst limit $burst): the summaries report every drop" "${dropped:-?}" "$summaries"
+    done
+    check "burst limit back on" ok "$(shop_tcp "probe journal burst_limit_enable true")"
+    check_grep "the handler is still installed" '^ok .*\bjournal\b' "$(shop_tcp "probe handlers")"
+    check "and still logs" ok "$(shop_tcp "probe log info $id-end still here")"
+    journal_count REQUEST_ID="$id-end" >/dev/null
+    check "its entry is there" 'MESSAGE=still here' \
+        "$(journal_json REQUEST_ID="$id-end" | python3 "$HERE/journal_json.py" fields MESSAGE)"
+}
+
 # The release built, its unit generated, the container booted and both installed.
 setup() {
     # Watchdog and restart times short enough for a test; StartLimitIntervalSec=0 because the suite
@@ -441,8 +548,8 @@ setup() {
     e2e_exec systemd-analyze log-level debug
 }
 
-ALL_SCENARIOS=(exposure start tcp reload watchdog restart_in_place reboot stop_from_inside stop extend_timeout
-    injection cycles escaping)
+ALL_SCENARIOS=(exposure start tcp journal reload watchdog restart_in_place reboot stop_from_inside stop
+    extend_timeout injection cycles escaping)
 scenarios=("$@")
 [ "${#scenarios[@]}" -gt 0 ] || scenarios=("${ALL_SCENARIOS[@]}")
 for scenario in "${scenarios[@]}"; do

@@ -11,6 +11,7 @@
 #   shop_install            the release, the unit and its companions, into the booted container
 #   shop_env [NAME=VALUE...] the example's settings (/etc/shop/shop.env), read at each start
 #   shop_tcp LINE           one request to the example from inside the container; prints the reply
+#                           (SHOP_TCP_TIMEOUT: seconds to wait for it, default 5)
 #   shop_mark / shop_journal  a point in the journal, then the unit's entries after it
 
 # Set by shop_build: where the example is built.
@@ -95,7 +96,7 @@ shop_env() {
 
 shop_tcp() {
     # shellcheck disable=SC2016 # the inner shell expands them
-    e2e_exec timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\n" "$2" >&3 &&
+    e2e_exec timeout "${SHOP_TCP_TIMEOUT:-5}" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\n" "$2" >&3 &&
         IFS= read -r reply <&3 && printf "%s\n" "$reply"' sh "$SHOP_PORT" "$1" 2>/dev/null
 }
 

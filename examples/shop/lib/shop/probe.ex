@@ -16,7 +16,18 @@ defmodule Shop.Probe do
     * `halt` → the VM halts with a crash dump (`erlang:halt/1` with a message), answering nothing
     * `init restart|reboot|stop` → `ok`, then `:init.restart/0`, `:init.reboot/0` or `:init.stop/0`
       (what `System.restart/0`, `bin/shop restart` and `System.stop/0` do)
+    * `log LEVEL ID TEXT` → `ok`, once TEXT (`\\n` in it read as a newline) is logged at LEVEL
+      with the metadata `request_id: ID`
+    * `log_big ID BYTES` → `ok`, once a message of BYTES bytes (`0123456789abcdef` repeated) is
+      logged at info with `request_id: ID`
+    * `flood ID COUNT PROCESSES` → `ok SENT DROPPED`: COUNT entries logged at info by PROCESSES
+      processes at once, and how many of them the journal handler counted as dropped
+    * `journal KEY VALUE` → `ok` once the journal handler's configuration has KEY (e.g.
+      `burst_limit_enable`, `drop_report_interval`) set to VALUE (`true`, `false` or an integer)
+    * `handlers` → `ok ID...`, the logger handlers installed
   """
+
+  require Logger
 
   @doc "Runs one probe command (the line after `probe `)."
   @spec run(String.t()) :: String.t()
@@ -33,6 +44,11 @@ defmodule Shop.Probe do
       ["node"] -> "ok #{node()}"
       ["halt"] -> :erlang.halt(~c"halted by Shop.Probe")
       ["init", what] when what in ["restart", "reboot", "stop"] -> init(what)
+      ["log", rest] -> log(String.split(rest, " ", parts: 3))
+      ["log_big", rest] -> log_big(String.split(rest, " "))
+      ["flood", rest] -> flood(String.split(rest, " "))
+      ["journal", rest] -> journal(String.split(rest, " "))
+      ["handlers"] -> "ok " <> Enum.join(:logger.get_handler_ids(), " ")
       _ -> "error badarg"
     end
   end
@@ -80,6 +96,54 @@ defmodule Shop.Probe do
     fun = String.to_existing_atom(what)
     :timer.apply_after(100, :init, fun, [])
     "ok"
+  end
+
+  defp log([level, id, text]) do
+    text = String.replace(text, "\\n", "\n")
+    Logger.log(String.to_existing_atom(level), text, request_id: id)
+    "ok"
+  end
+
+  defp log_big([id, bytes]) do
+    size = String.to_integer(bytes)
+    text = binary_part(:binary.copy("0123456789abcdef", div(size, 16) + 1), 0, size)
+    Logger.info(text, request_id: id)
+    "ok"
+  end
+
+  # What the journal handler dropped while the flood ran is the flood's: nothing else logs then.
+  defp flood([id, count, processes]) do
+    {count, processes} = {String.to_integer(count), String.to_integer(processes)}
+    before = dropped()
+
+    1..processes
+    |> Enum.map(fn p -> Task.async(fn -> flood_part(id, p, div(count, processes)) end) end)
+    |> Enum.each(&Task.await(&1, :infinity))
+
+    "ok #{div(count, processes) * processes} #{dropped() - before}"
+  end
+
+  defp flood_part(id, p, n) do
+    for i <- 1..n, do: Logger.info("flood #{id} #{p}.#{i}", flood: id)
+  end
+
+  defp dropped do
+    {:ok, counts} = :vigil_journal_h.dropped(:journal)
+    counts |> Map.values() |> Enum.sum()
+  end
+
+  defp journal([key, value]) do
+    value =
+      case value do
+        "true" -> true
+        "false" -> false
+        digits -> String.to_integer(digits)
+      end
+
+    case :logger.update_handler_config(:journal, :config, %{String.to_existing_atom(key) => value}) do
+      :ok -> "ok"
+      {:error, reason} -> "error #{inspect(reason)}"
+    end
   end
 
   defp env(nil), do: "error unset"
