@@ -129,6 +129,20 @@ defmodule Vigil do
   defdelegate watchdog_info(), to: :vigil
 
   @doc """
+  Write the watchdog's summary entry to the journal now, e.g. from a remote console, and find
+  it with `journalctl -u my_app MESSAGE_ID=7ae7a1b7f796442bb549d9dfeacc97af`. The same entry
+  is written every `config :vigil, watchdog_summary_interval: ms` (an hour by default) and when
+  the watchdog stops; its fields are listed under "Watchdog" in the `:vigil` documentation.
+
+  Returns `:ok` when journald took it (or, where no journald listens, logger);
+  `{:error, :no_watchdog}` when no manager watches this BEAM (no `WATCHDOG_USEC`), and nothing
+  is written; `{:error, :eagain}` when journald's queue is full; `{:error, :crashed}` after an
+  error of vigil's own, which is logged.
+  """
+  @spec watchdog_summary() :: :ok | {:error, :no_watchdog | :crashed | :inet.posix()}
+  defdelegate watchdog_summary(), to: :vigil
+
+  @doc """
   Reload with the manager told: `RELOADING=1` with `MONOTONIC_USEC`, then `reload` (a
   function of no arguments or `{m, f, a}`) runs in the calling process, then `READY=1`.
 

@@ -18,6 +18,9 @@
 %%     that the full queue refused (see Delivery), or the clock could not be read for
 %%     MONOTONIC_USEC.</li>
 %% </ul>
+%% One function departs from the first sentence: {@link watchdog_summary/0} is asked for by a
+%% person, who must learn that nothing was written, so it returns `{error, no_watchdog}' when
+%% there is no watchdog to summarise, without a manager too.
 %%
 %% <h3>Delivery</h3>
 %% The manager's queue holds net.unix.max_dgram_qlen datagrams: the kernel's default is 10,
@@ -55,6 +58,14 @@
 %%     last ping, so N must keep N * `watchdog_fraction' below 1: at the default 0.5 only 1
 %%     acts, 3 asks for a fraction below 1/3 (e.g. 0.25). A larger N is refused at start
 %%     (`{bad_config, watchdog_trigger_after, N}', and an error log says why and what fits);</li>
+%% <li>`watchdog_summary_interval': how often the watchdog's summary entry is written to the
+%%     journal (see Watchdog), in milliseconds: a positive integer, `infinity' (only when the
+%%     watchdog stops, and on request) or `false' (only on request) (default 3600000, an
+%%     hour);</li>
+%% <li>`journal_socket': journald's socket, where the summary entry goes: a path, or `"@name"'
+%%     for an abstract name, that fits in an AF_UNIX address (default
+%%     `"/run/systemd/journal/socket"'). It is the watchdog's alone: `vigil_journal_h' has its
+%%     own `socket_path';</li>
 %% <li>`stopping_status': the status line sent with STOPPING=1, Unicode text (default
 %%     "stopping");</li>
 %% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
@@ -92,6 +103,45 @@
 %% </ul>
 %% {@link watchdog_info/0} reports how late pings were and a `WatchdogSec=' that leaves room
 %% for it; `vigil-unit --watchdog-sec N' writes it into the unit.
+%%
+%% The same numbers go to the journal as one summary entry, so that the `WatchdogSec=' a
+%% service needs can be read from `journalctl' after running under real load:
+%% ```
+%% journalctl -u shop -o json MESSAGE_ID=7ae7a1b7f796442bb549d9dfeacc97af
+%% '''
+%% It is written every `watchdog_summary_interval' (an hour by default), when the watchdog
+%% stops (the application stops, the node stops or restarts: once the applications that
+%% depend on vigil have stopped, with everything measured up to then), and by
+%% {@link watchdog_summary/0}; only while a manager watches this BEAM (`WATCHDOG_USEC' or
+%% {@link watchdog_timeout/1} gave a timeout, and `WATCHDOG_PID' names no other process),
+%% whether pings are enabled or not. It is sent straight to `journal_socket', whether or not
+%% the application logs through `vigil_journal_h', in one datagram that never blocks; an
+%% entry journald's full queue refuses is lost. Where no journald listens, the same `MESSAGE'
+%% is logged through logger at notice level, with `message_id' and the numbers as metadata
+%% (`vigil_watchdog_pings', ...). Fields:
+%% <ul>
+%% <li>`MESSAGE': `watchdog: 7200 pings in 3600 s, 0 skipped, lateness p50 0.05 ms p99 0.91 ms
+%%     max 3.41 ms, longest health check 12.1 ms; recommended WatchdogSec=7s (now 30s)' (and
+%%     `, N send errors' after the skips when there were any, `no health checks' without);
+%%     `PRIORITY=5' (notice); `SYSLOG_IDENTIFIER' as `vigil_journal_h' sets it by default
+%%     (the release's name); `MESSAGE_ID=7ae7a1b7f796442bb549d9dfeacc97af', the same in every
+%%     summary entry;</li>
+%% <li>`VIGIL_WATCHDOG_REASON': `periodic', `shutdown' or `requested'
+%%     ({@link watchdog_summary/0});</li>
+%% <li>then decimal integers, counted since the watchdog started, the units in the names:
+%%     `VIGIL_WATCHDOG_PINGS' sent, `_SKIPPED' by health checks, `_SEND_ERRORS';
+%%     `_TICKS', the ping times measured, and how late their timer fired,
+%%     `_LATENESS_P50_US', `_LATENESS_P99_US', `_LATENESS_MAX_US';
+%%     `_LONGEST_CHECK_US', the longest health check; `_HEALTH_CHECKS', how many there are,
+%%     and `_CHECK_TIMEOUT_MS', the largest of their timeouts (0 without checks);
+%%     `_INTERVAL_US' between pings; `_USEC', the manager's timeout now, as
+%%     `WATCHDOG_USEC'; `_RECOMMENDED_SEC', as `recommended_watchdog_sec' of
+%%     {@link watchdog_info/0}; `_UPTIME_SEC', the time the numbers cover;
+%%     `_LAST_PING_AGE_MS' (left out before the first ping); `_ENABLED', 1 or 0 (pings
+%%     disabled, e.g. by `STOPPING=1' in a shutdown entry).</li>
+%% </ul>
+%% The largest `VIGIL_WATCHDOG_RECOMMENDED_SEC' of a run under real load is the value to put
+%% in the unit.
 %%
 %% <h3>Readiness</h3>
 %% With `Type=notify', the manager waits for READY=1 for `TimeoutStartSec='. It is sent by a
@@ -152,8 +202,8 @@
 
 -export([ready/0, status/1, reloading/0, stopping/0, extend_timeout/1, errno/1, exit_status/1,
          mainpid/1, watchdog/1, notify/1, barrier/1, enabled/0]).
--export([watchdog_timeout/1, watchdog_info/0, reload/1, ready_spec/0, ready_spec/1,
-         status_spec/1]).
+-export([watchdog_timeout/1, watchdog_info/0, watchdog_summary/0, reload/1, ready_spec/0,
+         ready_spec/1, status_spec/1]).
 
 -type key() :: atom() | binary() | string().
 -type value() :: binary() | string() | integer().
@@ -284,6 +334,17 @@ watchdog_timeout(_) ->
 -spec watchdog_info() -> watchdog_info().
 watchdog_info() ->
     vigil_watchdog:info().
+
+%% @doc Write the watchdog's summary entry to the journal now, with `VIGIL_WATCHDOG_REASON'
+%% `requested' (see Watchdog), e.g. from a remote console before reading the numbers with
+%% `journalctl'. Returns `ok' when journald took it, or logger where no journald listens;
+%% `{error, no_watchdog}' when no manager watches this BEAM (no timeout known, or
+%% `WATCHDOG_PID' names another process), and nothing is written; `{error, eagain}' when
+%% journald's queue is full (nothing is retried); `{error, crashed}' after an error of
+%% vigil's own, which is logged. `watchdog_summary_interval' does not matter here.
+-spec watchdog_summary() -> ok | {error, no_watchdog | crashed | inet:posix()}.
+watchdog_summary() ->
+    vigil_watchdog:summary().
 
 %% @doc Reload with the manager told: RELOADING=1 with MONOTONIC_USEC, then `Reload' (a fun
 %% of no arguments or `{M, F, A}') runs in the calling process, then READY=1.

@@ -18,13 +18,15 @@
 -define(DEFAULT_CHECK_TIMEOUT, 1000).
 
 -type key() :: send_deadline | watchdog_fraction | health_checks | watchdog_trigger_after
-             | stopping_status | sighup | ready.
+             | watchdog_summary_interval | journal_socket | stopping_status | sighup | ready.
 -type health_check() :: #{check := vigil_watchdog:check(), timeout := pos_integer(),
                           name := binary()}.
 -type config() :: #{send_deadline := timeout(),
                     watchdog_fraction := float(),
                     health_checks := [health_check()],
                     watchdog_trigger_after := pos_integer() | infinity,
+                    watchdog_summary_interval := pos_integer() | infinity | false,
+                    journal_socket := binary(),
                     stopping_status := binary(),
                     sighup := undefined | ignore | vigil_reload:reload_fun(),
                     ready := auto | manual}.
@@ -41,6 +43,9 @@ defaults() ->
       watchdog_fraction => 0.5,
       health_checks => [],
       watchdog_trigger_after => infinity,
+      %% One hour.
+      watchdog_summary_interval => 3600000,
+      journal_socket => vigil_journal_h:default_socket(),
       stopping_status => "stopping",
       sighup => undefined,
       ready => auto}.
@@ -89,7 +94,11 @@ check(watchdog_fraction, F) when is_number(F), F > 0, F < 1 -> float(F);
 check(health_checks, Checks) when is_list(Checks) -> [health_check(C) || C <- Checks];
 check(watchdog_trigger_after, N) when is_integer(N), N > 0 -> N;
 check(watchdog_trigger_after, infinity) -> infinity;
-check(stopping_status, Text) -> text(Text);
+check(watchdog_summary_interval, Ms) when is_integer(Ms), Ms > 0 -> Ms;
+check(watchdog_summary_interval, infinity) -> infinity;
+check(watchdog_summary_interval, false) -> false;
+check(journal_socket, Path) -> socket_path(Path);
+check(stopping_status, Text) -> text(stopping_status, Text);
 check(sighup, undefined) -> undefined;
 check(sighup, ignore) -> ignore;
 check(sighup, {M, F, A} = MFA) when is_atom(M), is_atom(F), is_list(A) -> MFA;
@@ -129,12 +138,23 @@ float_text(F) ->
 bad(Key, Value) ->
     throw({bad_config, Key, Value}).
 
-text(Text) ->
+text(Key, Text) ->
     try unicode:characters_to_binary(Text) of
         Binary when is_binary(Binary) -> Binary;
-        _ -> bad(stopping_status, Text)
+        _ -> bad(Key, Text)
     catch
-        error:badarg -> bad(stopping_status, Text)
+        error:badarg -> bad(Key, Text)
+    end.
+
+%% An AF_UNIX address as the NIF reads it (a path, or "@name" for an abstract name) and as
+%% long as the platform's sockaddr_un holds: the NIF parses it when it opens a socket, and
+%% that rule is written once, in C. Opening may fail for other reasons (no descriptor left),
+%% which say nothing about the value.
+socket_path(Path) ->
+    Binary = text(journal_socket, Path),
+    case vigil_nif:journal_open(Binary, 0) of
+        {error, Posix} when Posix =:= einval; Posix =:= e2big -> bad(journal_socket, Path);
+        _ -> Binary
     end.
 
 %% A check is {M, F, A}, a fun of no arguments, {Check, TimeoutMs} or a map with `check' and

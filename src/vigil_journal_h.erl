@@ -87,6 +87,9 @@
 %% logger's handler callbacks
 -export([adding_handler/1, changing_config/3, removing_handler/1, log/2, filter_config/1]).
 -export([dropped/1]).
+%% Shared with the watchdog's summary entry (vigil_watchdog_summary), which writes to the journal
+%% without the handler.
+-export([default_identifier/0, default_socket/0]).
 
 -type drop_reason() :: burst | queue_full | too_large | no_journal | error.
 -export_type([drop_reason/0]).
@@ -270,6 +273,11 @@ open_journal(Path, SendBuffer) ->
             {error, {no_journal, Path}}
     end.
 
+%% @doc The default `socket_path': journald's socket for native entries.
+-spec default_socket() -> binary().
+default_socket() ->
+    ?DEFAULT_SOCKET.
+
 %% An abstract name cannot be checked without sending to it.
 socket_exists(<<"@", _/binary>>) ->
     true;
@@ -279,7 +287,8 @@ socket_exists(Path) ->
         _ -> false
     end.
 
-%% The release name, as the journal shows the service's other output.
+%% @doc The default `syslog_identifier': the release name, as the journal shows the service's
+%% other output.
 -spec default_identifier() -> binary().
 default_identifier() ->
     first_name([os:getenv("RELEASE_NAME"), boot_release(), node_name()], <<"erlang">>).

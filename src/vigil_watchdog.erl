@@ -12,10 +12,16 @@
 %% processes of their own (spawn_monitor), all at once, each under its own timer; a check that
 %% hangs is killed when its time is up and never holds this process. The ping waits for the
 %% round: one failure, exception or timeout skips it.
+%%
+%% A summary of what it measured goes to the journal (vigil_watchdog_summary) every
+%% `watchdog_summary_interval', when it stops (terminate/2: it traps exits, so the supervisor's
+%% shutdown, the application's stop or the node's, calls it with the counts still here), and on
+%% request. The shutdown hook (vigil_lifecycle) disables the pings at STOPPING=1, well before:
+%% a summary is written while a manager has a timeout for this BEAM, pinging or not.
 -module(vigil_watchdog).
 -behaviour(gen_server).
 
--export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, restarting/0]).
+-export([start_link/0, enable/0, disable/0, set_timeout/1, info/0, restarting/0, summary/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 -export([report/1]).
 
@@ -58,7 +64,11 @@
     %% The failure that lets the manager's watchdog expire has been logged, in this run of
     %% failures.
     fatal_logged = false :: boolean(),
-    logged = #{} :: #{binary() => {integer(), non_neg_integer()}}
+    logged = #{} :: #{binary() => {integer(), non_neg_integer()}},
+    %% When this process started: what the summary's numbers cover.
+    started :: integer(),
+    summary_interval = false :: pos_integer() | infinity | false,
+    journal :: vigil_nif:journal() | undefined
 }).
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
@@ -83,11 +93,16 @@ info() -> gen_server:call(?MODULE, info).
 -spec restarting() -> boolean().
 restarting() -> gen_server:call(?MODULE, restarting).
 
+%% @doc Write the summary entry now (vigil:watchdog_summary/0).
+-spec summary() -> ok | {error, no_watchdog | crashed | inet:posix()}.
+summary() -> gen_server:call(?MODULE, summary).
+
 %% ---- gen_server ----
 
 -spec init([]) -> {ok, #state{}}.
 init([]) ->
     process_flag(priority, high),
+    process_flag(trap_exit, true),
     State = #state{timeout_us = env_timeout(vigil_env:watchdog_usec()),
                    pid_ok = pid_ok(vigil_env:watchdog_pid()),
                    fraction = vigil_config:get(watchdog_fraction),
@@ -96,11 +111,15 @@ init([]) ->
                              || #{check := Run, timeout := Timeout, name := Name}
                                     <- vigil_config:get(health_checks)],
                    trigger_after = vigil_config:get(watchdog_trigger_after),
-                   checking = vigil_boot:watch_up(self())},
+                   checking = vigil_boot:watch_up(self()),
+                   started = now_ms(),
+                   summary_interval = vigil_config:get(watchdog_summary_interval),
+                   journal = vigil_watchdog_summary:open()},
+    schedule_summary(State),
     {ok, start_ticking(now_ms(), State)}.
 
--spec handle_call(enable | disable | {set_timeout, pos_integer()} | info | restarting,
-                  gen_server:from(), #state{}) -> {reply, ok | map() | boolean(), #state{}}.
+-spec handle_call(enable | disable | {set_timeout, pos_integer()} | info | restarting | summary,
+                  gen_server:from(), #state{}) -> {reply, term(), #state{}}.
 handle_call(enable, _From, #state{enabled = true} = State) ->
     {reply, ok, State};
 handle_call(enable, _From, State) ->
@@ -112,6 +131,8 @@ handle_call({set_timeout, Usec}, _From, State) ->
     {reply, ok, start_ticking(now_ms() + interval_ms(Stopped), Stopped)};
 handle_call(info, _From, State) ->
     {reply, info(State), State};
+handle_call(summary, _From, State) ->
+    {reply, write_summary(requested, State), State};
 handle_call(restarting, _From, State) ->
     Unchecked = abort_round(State#state{checking = false}),
     case active(State) of
@@ -129,6 +150,10 @@ handle_info({vigil_boot, up}, State) ->
     {noreply, State#state{checking = true}};
 handle_info({timeout, Timer, tick}, #state{timer = Timer} = State) ->
     {noreply, tick(State)};
+handle_info({timeout, _Timer, summary}, State) ->
+    _ = write_summary(periodic, State),
+    schedule_summary(State),
+    {noreply, State};
 handle_info({timeout, _Timer, {check_timeout, Ref}}, State) ->
     {noreply, check_timed_out(Ref, State)};
 handle_info({'DOWN', Ref, process, _Pid, Result}, #state{round = Round} = State)
@@ -140,6 +165,7 @@ handle_info(_Stale, State) ->
 -spec terminate(term(), #state{}) -> ok.
 terminate(_Reason, State) ->
     _ = abort_round(State),
+    _ = State#state.summary_interval =/= false andalso write_summary(shutdown, State),
     ok.
 
 %% ---- schedule ----
@@ -361,6 +387,55 @@ recommended_sec(#state{lateness = Lateness, checks = Checks, longest_check = Lon
     CheckBound = lists:max([Longest | [T * 1000 || #check{timeout = T} <- Checks]]),
     Worst = vigil_histogram:max(Lateness) + CheckBound,
     max(1, ceil(?MARGIN * Worst / (1 - Fraction) / 1000000)).
+
+%% ---- summary ----
+
+schedule_summary(#state{summary_interval = Ms}) when is_integer(Ms) ->
+    _ = erlang:start_timer(Ms, self(), summary),
+    ok;
+schedule_summary(_State) ->
+    ok.
+
+%% A manager watches this BEAM: it has a timeout (WATCHDOG_USEC, or watchdog_timeout/1), and
+%% WATCHDOG_PID names no other process. Whether pings are enabled now does not matter.
+watched(#state{pid_ok = PidOk, timeout_us = Timeout}) ->
+    PidOk andalso Timeout =/= undefined andalso vigil_nif:enabled().
+
+%% Whatever happens to the entry, the watchdog goes on.
+write_summary(Reason, State) ->
+    case watched(State) of
+        true ->
+            try vigil_watchdog_summary:write(Reason, summary(State), State#state.journal)
+            catch
+                Class:Why:Stack ->
+                    ?LOG_ERROR("vigil: the watchdog summary could not be written: ~ts",
+                               [erl_error:format_exception(Class, Why, Stack)]),
+                    {error, crashed}
+            end;
+        false ->
+            {error, no_watchdog}
+    end.
+
+summary(#state{lateness = Lateness, checks = Checks, timeout_us = Usec} = State) ->
+    Summary = #{pings => State#state.pings,
+                skipped => State#state.skipped,
+                send_errors => State#state.send_errors,
+                ticks => vigil_histogram:count(Lateness),
+                lateness_p50_us => vigil_histogram:percentile(50, Lateness),
+                lateness_p99_us => vigil_histogram:percentile(99, Lateness),
+                lateness_max_us => vigil_histogram:max(Lateness),
+                longest_check_us => State#state.longest_check,
+                health_checks => length(Checks),
+                check_timeout_ms => lists:max([0 | [T || #check{timeout = T} <- Checks]]),
+                interval_us => interval_ms(State) * 1000,
+                usec => Usec,
+                recommended_sec => recommended_sec(State),
+                uptime_sec => (now_ms() - State#state.started) div 1000,
+                enabled => case State#state.enabled of true -> 1; false -> 0 end},
+    case age(State#state.last_ping) of
+        undefined -> Summary;
+        Age -> Summary#{last_ping_age_ms => Age}
+    end.
 
 %% ---- the environment the manager hands over: logged and turned off when unusable ----
 

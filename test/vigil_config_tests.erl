@@ -8,7 +8,8 @@
 
 
 -define(KEYS, [send_deadline, watchdog_fraction, health_checks, watchdog_trigger_after,
-               stopping_status, sighup, ready, unit, send_dealine]).
+               watchdog_summary_interval, journal_socket, stopping_status, sighup, ready, unit,
+               send_dealine]).
 
 %% Start the application with `Env' as its environment; returns what application:start/1 did.
 start_with(Env) ->
@@ -58,6 +59,18 @@ bad_values_test_() ->
       refused(watchdog_trigger_after, 0),
       refused(watchdog_trigger_after, -3),
       refused(watchdog_trigger_after, never),
+      refused(watchdog_summary_interval, 0),
+      refused(watchdog_summary_interval, -1),
+      refused(watchdog_summary_interval, 1.5),
+      refused(watchdog_summary_interval, "3600000"),
+      refused(watchdog_summary_interval, true),
+      refused(journal_socket, ""),
+      refused(journal_socket, 42),
+      refused(journal_socket, "run/systemd/journal/socket"),
+      refused(journal_socket, "vsock:2:1234"),
+      refused(journal_socket, <<"/run/a", 0, "b">>),
+      %% Longer than an AF_UNIX address holds (108 bytes on Linux, with the path's NUL).
+      refused(journal_socket, "/" ++ lists:duplicate(107, $j)),
       refused(stopping_status, 42),
       refused(stopping_status, [16#110000]),
       refused(sighup, "reload"),
@@ -124,6 +137,12 @@ good_values_test_() ->
       accepted([{watchdog_trigger_after, 1}]),
       accepted([{watchdog_trigger_after, 3}, {watchdog_fraction, 0.25}]),
       accepted([{watchdog_trigger_after, 9}, {watchdog_fraction, 0.1}]),
+      accepted([{watchdog_summary_interval, 1}]),
+      accepted([{watchdog_summary_interval, infinity}]),
+      accepted([{watchdog_summary_interval, false}]),
+      accepted([{journal_socket, "/tmp/no-journal-here/socket"}]),
+      accepted([{journal_socket, <<"@journal">>}]),
+      accepted([{journal_socket, "/" ++ lists:duplicate(106, $j)}]),
       accepted([{ready, manual}]),
       accepted([{ready, auto}]),
       accepted([{watchdog_trigger_after, infinity}]),
@@ -141,6 +160,8 @@ defaults_test_() ->
       ?_assertEqual(0.5, vigil_config:get(watchdog_fraction)),
       ?_assertEqual([], vigil_config:get(health_checks)),
       ?_assertEqual(infinity, vigil_config:get(watchdog_trigger_after)),
+      ?_assertEqual(3600000, vigil_config:get(watchdog_summary_interval)),
+      ?_assertEqual(<<"/run/systemd/journal/socket">>, vigil_config:get(journal_socket)),
       ?_assertEqual(<<"stopping">>, vigil_config:get(stopping_status)),
       ?_assertEqual(undefined, vigil_config:get(sighup)),
       ?_assertEqual(auto, vigil_config:get(ready))]}.

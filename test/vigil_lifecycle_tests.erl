@@ -74,7 +74,9 @@ previous_shutdown_func(Reason) ->
 %% The node's -eval: start the applications during the boot, then act once it is over.
 node_boot(#{vigil := VigilEnv, demo := DemoEnv, then := Then} = Opts) ->
     ok = application:load(vigil),
-    [ok = application:set_env(vigil, K, V) || {K, V} <- VigilEnv],
+    %% No watchdog summary in the journal of the machine that runs the tests, unless asked.
+    [ok = application:set_env(vigil, K, V)
+     || {K, V} <- [{watchdog_summary_interval, false} | VigilEnv]],
     case maps:get(previous_shutdown_func, Opts, false) of
         true -> application:set_env(kernel, shutdown_func, {?MODULE, previous_shutdown_func});
         false -> ok

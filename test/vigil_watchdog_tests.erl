@@ -9,7 +9,8 @@
 
 -define(USEC, "200000").
 -define(INTERVAL, 100).
--define(ENV_KEYS, [health_checks, watchdog_trigger_after, watchdog_fraction]).
+-define(ENV_KEYS, [health_checks, watchdog_trigger_after, watchdog_fraction,
+                   watchdog_summary_interval]).
 
 %% ---- fixtures ----
 
@@ -31,7 +32,10 @@ start(R, Vars, Env) ->
         ok -> ok;
         {error, {already_loaded, vigil}} -> ok
     end,
-    [ok = application:set_env(vigil, K, V) || {K, V} <- Env],
+    %% No summary in the journal of the machine that runs the tests (see
+    %% vigil_watchdog_summary_tests).
+    [ok = application:set_env(vigil, K, V)
+     || {K, V} <- [{watchdog_summary_interval, false} | Env]],
     _ = logger:remove_handler(?MODULE),
     ok = logger:add_handler(?MODULE, ?MODULE, #{level => all}),
     Address = binary_to_list(vigil_test_receiver:address(R)),
