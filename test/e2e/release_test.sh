@@ -517,6 +517,23 @@ scenario_journal() {
     journal_count REQUEST_ID="$id-end" >/dev/null
     check "its entry is there" 'MESSAGE=still here' \
         "$(journal_json REQUEST_ID="$id-end" | python3 "$HERE/journal_json.py" fields MESSAGE)"
+
+    # The watchdog's summary, for tuning WatchdogSec=: on request, and when the node stops.
+    local summary_id=7ae7a1b7f796442bb549d9dfeacc97af summary
+    check "the watchdog writes its summary on request" ok "$(shop_tcp "probe watchdog_summary")"
+    journal_count MESSAGE_ID=$summary_id VIGIL_WATCHDOG_REASON=requested >/dev/null
+    summary=$(journal_json MESSAGE_ID=$summary_id VIGIL_WATCHDOG_REASON=requested |
+        python3 "$HERE/journal_json.py" fields MESSAGE VIGIL_WATCHDOG_PINGS VIGIL_WATCHDOG_USEC \
+            VIGIL_WATCHDOG_LATENESS_P99_US VIGIL_WATCHDOG_RECOMMENDED_SEC SYSLOG_IDENTIFIER)
+    check_grep "summary: a readable MESSAGE" '^MESSAGE=watchdog: [0-9]+ pings in .*recommended WatchdogSec=[0-9]+s' "$summary"
+    check_grep "summary: the pings sent" '^VIGIL_WATCHDOG_PINGS=[1-9][0-9]*$' "$summary"
+    check_grep "summary: the unit's WatchdogSec= in microseconds" "^VIGIL_WATCHDOG_USEC=${WATCHDOG_SEC}000000\$" "$summary"
+    check_grep "summary: the lateness measured" '^VIGIL_WATCHDOG_LATENESS_P99_US=[0-9]+$' "$summary"
+    check_grep "summary: a recommended WatchdogSec=" '^VIGIL_WATCHDOG_RECOMMENDED_SEC=[1-9][0-9]*$' "$summary"
+    check_grep "summary: under the release's name" '^SYSLOG_IDENTIFIER=shop$' "$summary"
+    shop_stopped
+    check "the watchdog writes its summary when the node stops" 1 \
+        "$(journal_count MESSAGE_ID=$summary_id VIGIL_WATCHDOG_REASON=shutdown)"
 }
 
 # The release built, its unit generated, the container booted and both installed.

@@ -25,6 +25,7 @@ defmodule Shop.Probe do
     * `journal KEY VALUE` → `ok` once the journal handler's configuration has KEY (e.g.
       `burst_limit_enable`, `drop_report_interval`) set to VALUE (`true`, `false` or an integer)
     * `handlers` → `ok ID...`, the logger handlers installed
+    * `watchdog_summary` → `ok` once vigil's watchdog has written its summary entry
   """
 
   require Logger
@@ -49,6 +50,7 @@ defmodule Shop.Probe do
       ["flood", rest] -> flood(String.split(rest, " "))
       ["journal", rest] -> journal(String.split(rest, " "))
       ["handlers"] -> "ok " <> Enum.join(:logger.get_handler_ids(), " ")
+      ["watchdog_summary"] -> result(Vigil.watchdog_summary())
       _ -> "error badarg"
     end
   end
