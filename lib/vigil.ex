@@ -178,4 +178,76 @@ defmodule Vigil do
   @doc "Whether a manager's address was given when the application started."
   @spec enabled?() :: boolean()
   defdelegate enabled?(), to: :vigil, as: :enabled
+
+  # ---- socket activation and the fd store ----
+
+  @typedoc "A descriptor systemd passed to the service (see `listen_fds/0`)."
+  @type listen_fd :: :vigil.listen_fd()
+  @typedoc "A name in the fd store or in `LISTEN_FDNAMES`."
+  @type fd_name :: String.t() | charlist()
+  @typedoc "A raw descriptor, a `:gen_tcp` or `:gen_udp` socket (either backend), or a `:socket`."
+  @type fd_source :: :vigil.fd_source()
+
+  @doc """
+  The descriptors systemd passed to the service (socket activation, and the fd store's
+  descriptors coming back), one map each: `:name`, `:fd`, `:family` (`:inet`, `:inet6`,
+  `:local`, ...), `:type` (`:stream`, `:dgram`, `:seqpacket`, ...), `:listening`, and for IP
+  sockets `:port` and `:addr`. `[]` when nothing was passed to this BEAM.
+
+  vigil takes them when it starts, as `sd_listen_fds_with_names(3)` does: `LISTEN_PID` must be
+  this BEAM (Elixir's `bin/app start`, not `daemon`), the count must match
+  `LISTEN_FDNAMES`, each gets `FD_CLOEXEC`, and the variables leave the environment. A malformed
+  environment is logged and returned as `{:error, {:bad_listen_env, posix}}`.
+  """
+  @spec listen_fds() :: [listen_fd()] | {:error, {:bad_listen_env, :inet.posix()}}
+  defdelegate listen_fds(), to: :vigil
+
+  @doc """
+  Options for `:gen_tcp.listen(0, opts ++ my_opts)` on the socket passed under `name` (or the
+  descriptor `fd` of `listen_fds/0`), as a keyword list: the family as
+  `tcp_module: :inet6_tcp` for `[::]` (`:inet_tcp`, `:local_tcp`; `udp_module:` for a
+  datagram socket), `fd:` a duplicate the listener owns (a new one each call), and for a
+  listening socket `backlog:`, the socket's own accept queue limit. Without it gen_tcp would
+  listen again with a backlog of 5, on the queue systemd shares with the service.
+
+      {:ok, opts} = Vigil.listen_options("http")
+      children = [
+        {Bandit, plug: MyApp.Router, port: 0, thousand_island_options: [transport_options: opts]}
+      ]
+
+  `{:error, :not_found}` when nothing has that name, `{:error, :not_a_socket}` when it is not an
+  IPv4, IPv6 or AF_UNIX socket.
+  """
+  @spec listen_options(fd_name() | non_neg_integer()) ::
+          {:ok, :vigil.listen_options()}
+          | {:error,
+             :not_found | :not_a_socket | :inet.posix() | {:bad_listen_env, :inet.posix()}}
+  defdelegate listen_options(name_or_fd), to: :vigil
+
+  @doc """
+  Hand descriptors to systemd's fd store, which keeps them while the service restarts and
+  passes them back through `listen_fds/0`: `FDSTORE=1` with `FDNAME=name`, one message per name
+  with every descriptor of that name, then `BARRIER=1`; returns once the manager has processed
+  them.
+
+      {:ok, listen} = :gen_tcp.listen(4000, [:binary, backlog: 1024])
+      :ok = Vigil.store_fds([{"http", listen}])
+
+  Names are ASCII without control characters, `:` or backslash, 1 to 255 bytes (else
+  `{:error, {:invalid_name, name}}`, nothing sent). Options: `poll: false` (`FDPOLL=0`: systemd
+  keeps a socket that reports a hang-up), `timeout:` in milliseconds. The unit needs
+  `FileDescriptorStoreMax=`; on systemd 252 `systemctl restart` keeps the store, `stop` and
+  `start` empty it.
+  """
+  @spec store_fds([{fd_name(), fd_source()}], :vigil.fd_store_options()) ::
+          :ok | error() | {:error, {:invalid_name, term()}}
+  defdelegate store_fds(entries, options \\ []), to: :vigil
+
+  @doc """
+  `FDSTOREREMOVE=1` with `FDNAME=name`, then `BARRIER=1`: systemd closes every stored
+  descriptor of that name (a stored connection's peer sees it close only now).
+  """
+  @spec remove_fds(fd_name(), keyword() | map()) ::
+          :ok | error() | {:error, {:invalid_name, term()}}
+  defdelegate remove_fds(name, options \\ []), to: :vigil
 end

@@ -14,7 +14,7 @@ CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).
 CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(wildcard $(TOP)/c_src/nif/*.c)
 NIF_HDRS := $(wildcard $(TOP)/c_src/nif/*.h)
-CORE_TESTS := core oracle journal
+CORE_TESTS := core oracle journal listen
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
 CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
 C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) $(NIF_HDRS) \
@@ -65,14 +65,16 @@ $(BUILD)/$(1)/test_$(2): $(TOP)/test/c/test_$(2).c $(TOP)/test/c/receiver.c $(CO
 		-lcmocka $(4)
 endef
 
+# The suites that compare with libsystemd.
 ORACLE_LIBS := -lsystemd
-$(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS),$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
-$(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter oracle,$(t)),$(ORACLE_LIBS)))))
+ORACLE_TESTS := oracle listen
+$(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS),$(if $(filter $(ORACLE_TESTS),$(t)),$(ORACLE_LIBS)))))
+$(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter $(ORACLE_TESTS),$(t)),$(ORACLE_LIBS)))))
 
 .PHONY: test-core-c test-core-asan test-core-valgrind test-erl test-ex lint-core bench-core fuzz-core \
-	fuzz-core-short fuzz-journal fuzz-journal-short dialyzer
+	fuzz-core-short fuzz-journal fuzz-journal-short fuzz-listen fuzz-listen-short dialyzer
 
-test-core-c: test-core-asan test-core-valgrind fuzz-core-short fuzz-journal-short
+test-core-c: test-core-asan test-core-valgrind fuzz-core-short fuzz-journal-short fuzz-listen-short
 
 test-core-asan: $(foreach t,$(CORE_TESTS),$(BUILD)/asan/test_$(t))
 	$(Q)for t in $^; do echo "== $$t (ASan+UBSan)"; \
@@ -117,6 +119,26 @@ fuzz-journal: $(BUILD)/fuzz/fuzz_journal
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus-journal
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-journal
+
+# Socket activation's variables (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PIDFDID) and the
+# fd store's names.
+FUZZ_TARGETS += fuzz-listen
+
+$(BUILD)/fuzz/fuzz_listen: $(TOP)/test/c/fuzz_listen.c $(CORE_LINUX_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -I$(CORE_DIR) $(filter %.c,$^) -o $@
+
+fuzz-listen-short: $(BUILD)/fuzz/fuzz_listen
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-listen
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-listen \
+		2>$(BUILD)/fuzz/listen-short.log || { tail -40 $(BUILD)/fuzz/listen-short.log; exit 1; }
+	@echo "== fuzz_listen: $(FUZZ_QUICK_SECONDS) s without a failure"
+
+fuzz-listen: $(BUILD)/fuzz/fuzz_listen
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-listen
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-listen
 
 # ---- Erlang and Elixir ----
 

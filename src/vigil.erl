@@ -13,6 +13,13 @@
 %% <li>`{error, timeout}': a state change was not delivered within `send_deadline' because the
 %%     manager's queue stayed full; it stays queued and is delivered, in order, when the queue
 %%     drains (do not send it again). Also: a barrier not passed in time;</li>
+%% <li>`{error, {invalid_name, Name}}': a name the fd store would not keep as given (see Socket
+%%     activation and the fd store). Nothing is sent;</li>
+%% <li>`{error, not_found}', `{error, not_a_socket}': {@link listen_options/1} found no
+%%     descriptor of that name, or one that is not an IPv4, IPv6 or AF_UNIX socket;</li>
+%% <li>`{error, {bad_listen_env, Posix}}': the socket activation variables were malformed
+%%     (`einval') or counted a descriptor that is not open (`ebadf'): see Socket activation
+%%     and the fd store;</li>
 %% <li>`{error, Posix}': the socket failed, e.g. `econnrefused' or `enoent' while the manager
 %%     is not there (the next call reconnects by itself), `eagain' for a message sent once
 %%     that the full queue refused (see Delivery), or the clock could not be read for
@@ -39,6 +46,10 @@
 %%     queue is full, as soon as it has room, within the barrier's own timeout.</li>
 %% <li>Anything else, watchdog pings first of all: sent once; a full queue returns
 %%     `{error, eagain}' (the next ping follows).</li>
+%% <li>Messages to the fd store ({@link store_fds/2}, {@link remove_fds/2}): sent behind the
+%%     queued state changes, each as soon as the queue has room, then BARRIER=1; the caller
+%%     returns once the manager has processed them, or gets `{error, timeout}' at the call's
+%%     `timeout'.</li>
 %% </ul>
 %%
 %% <h3>Configuration</h3>
@@ -198,12 +209,57 @@
 %% `{M, F, A}' or a fun, SIGHUP runs `reload/1' with it, for `ExecReload=/bin/kill -HUP $MAINPID'
 %% or `Type=notify-reload'; `sighup => ignore' ignores the signal. Without it SIGHUP keeps the
 %% BEAM's own disposition, which ends the VM.
+%%
+%% <h3>Socket activation and the fd store</h3>
+%% With a socket unit (`ListenStream=', `FileDescriptorName='), systemd opens the sockets and
+%% passes them to the service as descriptors 3 and up, named in `LISTEN_FDNAMES'; connections
+%% that arrive while the service restarts wait in the socket's accept queue. When the
+%% application starts, vigil takes the descriptors as sd_listen_fds_with_names(3) does: only
+%% when `LISTEN_PID' is this BEAM's pid (and `LISTEN_PIDFDID', which newer systemd sets, names
+%% its pidfd, where the kernel can tell), and only when `LISTEN_FDS' counts as many
+%% descriptors as `LISTEN_FDNAMES' has names. It sets FD_CLOEXEC on each and removes the
+%% variables from the VM's environment, so that no child process claims them. A malformed
+%% environment is logged, {@link listen_fds/0} and {@link listen_options/1} return
+%% `{error, {bad_listen_env, Posix}}', and the application starts all the same. The BEAM must
+%% be the process systemd started: Elixir's `bin/app start' and relx's `bin/app foreground'
+%% exec down to beam.smp, keeping the pid; a daemon mode (run_erl) does not.
+%%
+%% vigil keeps these descriptors open for as long as the VM runs, as systemd keeps its own
+%% copies, and {@link listen_options/1} gives each listener a duplicate of its own:
+%% ```
+%% {ok, Opts} = vigil:listen_options(<<"http">>),
+%% {ok, Listen} = gen_tcp:listen(0, Opts ++ [binary, {active, false}]).
+%% '''
+%% The port must be 0 and no `ip' or `ifaddr' be given, or gen_tcp binds again. `Opts' holds
+%% the family, `{fd, Fd}' and, for a listening socket, `{backlog, N}'. The family is given as
+%% the callback module, `{tcp_module, inet6_tcp}' for `[::]' (which a bare `ListenStream=80'
+%% opens): the 2-tuple form of `inet6', which keyword lists hold and Ranch passes on; without it
+%% gen_tcp fails with `einval' on an IPv6 socket. gen_tcp calls listen() again on the socket,
+%% with a backlog of 5 unless told otherwise, and the socket is shared with systemd: the
+%% default would shrink the queue that holds clients while the service restarts. N is the
+%% socket's own limit, read from the kernel (TCP and AF_UNIX sockets on Linux), else
+%% net.core.somaxconn, the most any listen() gets. Ranch (Cowboy) and Thousand Island (Bandit)
+%% take the same options. Never shut the socket down (shutdown(2)): systemd's copy would be
+%% shut down too.
+%%
+%% The fd store ({@link store_fds/2}) hands descriptors to systemd, which keeps them while the
+%% service restarts and passes them back, with their names, as it passes sockets:
+%% {@link listen_fds/0} lists them, {@link listen_options/1} finds them. systemd keeps them only
+%% with `FileDescriptorStoreMax=' above 0 in the unit (the default is 0; it logs that it
+%% ignored them). On systemd 252 (Debian 12) `systemctl restart' keeps the store and
+%% `systemctl stop' followed by `start' empties it; `FileDescriptorStorePreserve=', which keeps
+%% it for as long as the unit is loaded, needs systemd 254. A stored connection stays open in
+%% systemd: when the BEAM closes it the peer gets no FIN until {@link remove_fds/1} removes it.
+%% Unless stored with `poll => false' (FDPOLL=0), systemd drops a stored socket by itself when
+%% it reports an error or a hang-up.
 -module(vigil).
 
 -export([ready/0, status/1, reloading/0, stopping/0, extend_timeout/1, errno/1, exit_status/1,
          mainpid/1, watchdog/1, notify/1, barrier/1, enabled/0]).
 -export([watchdog_timeout/1, watchdog_info/0, watchdog_summary/0, reload/1, ready_spec/0,
          ready_spec/1, status_spec/1]).
+-export([listen_fds/0, listen_options/1, store_fds/1, store_fds/2, remove_fds/1,
+         remove_fds/2]).
 
 -type key() :: atom() | binary() | string().
 -type value() :: binary() | string() | integer().
@@ -224,6 +280,19 @@
                            recommended_watchdog_sec := pos_integer()}.
 -type child_options() :: #{atom() => term()} | [{atom(), term()}].
 -export_type([key/0, value/0, error/0, reload_fun/0, watchdog_info/0, child_options/0]).
+
+%% A descriptor systemd passed: `family' and `type' are `undefined' when it is not a socket
+%% (a file or a memfd from the fd store); `port' and `addr' are there for IP sockets, `path'
+%% for AF_UNIX ones (an abstract name begins with a 0 byte), `backlog' for a listening socket
+%% whose accept queue limit the kernel tells.
+-type listen_fd() :: vigil_sockets:listen_fd().
+-type fd_name() :: binary() | string().
+%% A raw descriptor, a gen_tcp or gen_udp socket (either inet backend), or a `socket' socket.
+-type fd_source() :: vigil_sockets:fd_source().
+-type fd_store_options() :: #{poll => boolean(), timeout => timeout()}
+                          | [{poll, boolean()} | {timeout, timeout()}].
+-type listen_options() :: [vigil_sockets:listen_option()].
+-export_type([listen_fd/0, fd_name/0, fd_source/0, fd_store_options/0, listen_options/0]).
 
 %% @doc READY=1: start-up is finished. With `Type=notify', `systemctl start' returns now.
 -spec ready() -> ok | error().
@@ -414,6 +483,80 @@ barrier(_) ->
 -spec enabled() -> boolean().
 enabled() ->
     vigil_nif:enabled().
+
+%% ---- socket activation and the fd store ----
+
+%% @doc The descriptors systemd passed to the service, one map each, in the order of
+%% `LISTEN_FDS': `name' (from `LISTEN_FDNAMES', `unknown' without it; a socket unit's name, or
+%% its `FileDescriptorName='; `stored' or the `FDNAME=' given for the fd store; `connection'
+%% with `Accept=yes'), `fd', `family' (`inet', `inet6', `local', ...), `type' (`stream',
+%% `dgram', `seqpacket', ...), `listening', and for IP sockets `port' and `addr'. `[]' when
+%% nothing was passed to this BEAM. See Socket activation and the fd store.
+-spec listen_fds() -> [listen_fd()] | {error, {bad_listen_env, inet:posix()}}.
+listen_fds() ->
+    vigil_sockets:listen_fds().
+
+%% @doc Options for `gen_tcp:listen(0, Opts ++ MyOpts)' on the socket passed under this name
+%% (the first, when several have it; an integer picks a descriptor of {@link listen_fds/0}):
+%% the family as `{tcp_module, Module}' (`inet_tcp', `inet6_tcp' or `local_tcp'), `{fd, Fd}'
+%% with a duplicate that the listener owns, and for a listening socket `{backlog, N}' that keeps
+%% systemd's accept queue as long as it is. Each call makes a new duplicate: call it once per
+%% listener. For a datagram socket the family is `{udp_module, Module}', for
+%% `gen_udp:open(0, Opts)'. With the `socket' module:
+%% ```
+%% {ok, Opts} = vigil:listen_options(<<"http">>),
+%% {fd, Fd} = lists:keyfind(fd, 1, Opts),
+%% {backlog, Backlog} = lists:keyfind(backlog, 1, Opts),
+%% {ok, Socket} = socket:open(Fd, #{dup => false}),  % the socket owns the duplicate
+%% ok = socket:listen(Socket, Backlog).
+%% '''
+%% `{error, not_found}' when no descriptor has that name, `{error, not_a_socket}' when it is
+%% not an IPv4, IPv6 or AF_UNIX socket.
+-spec listen_options(fd_name() | non_neg_integer()) ->
+          {ok, listen_options()}
+          | {error, not_found | not_a_socket | inet:posix() | {bad_listen_env, inet:posix()}}.
+listen_options(Name) when is_binary(Name) ->
+    vigil_sockets:listen_options(Name);
+listen_options(Name) when is_list(Name) ->
+    case unicode:characters_to_binary(Name) of
+        Binary when is_binary(Binary) -> vigil_sockets:listen_options(Binary);
+        _ -> error(badarg)
+    end;
+listen_options(Fd) when is_integer(Fd), Fd >= 0 ->
+    vigil_sockets:listen_options(Fd);
+listen_options(_) ->
+    error(badarg).
+
+%% @equiv store_fds(Entries, #{})
+-spec store_fds([{fd_name(), fd_source()}]) -> ok | error() | {error, {invalid_name, term()}}.
+store_fds(Entries) ->
+    vigil_sockets:store_fds(Entries, #{}).
+
+%% @doc Hand descriptors to systemd's fd store: FDSTORE=1 with FDNAME=Name, one message per
+%% name carrying every descriptor given that name (SCM_RIGHTS), then BARRIER=1; returns once
+%% the manager has processed them. A source is a raw descriptor, a gen_tcp or gen_udp socket
+%% of either inet backend, or a `socket' socket; it stays open and the caller's, and systemd
+%% keeps a duplicate. Names are ASCII without control characters, `:' or `\', 1 to 255 bytes:
+%% any other is `{error, {invalid_name, Name}}' and nothing is sent. A socket that is closed is
+%% `{error, ebadf}'. Options: `poll' (default true; false sends FDPOLL=0, so that systemd keeps a
+%% socket that reports a hang-up), `timeout' in milliseconds (default `send_deadline'). With no
+%% manager, `ok' and nothing is sent. See Socket activation and the fd store.
+-spec store_fds([{fd_name(), fd_source()}], fd_store_options()) ->
+          ok | error() | {error, {invalid_name, term()}}.
+store_fds(Entries, Options) ->
+    vigil_sockets:store_fds(Entries, Options).
+
+%% @equiv remove_fds(Name, #{})
+-spec remove_fds(fd_name()) -> ok | error() | {error, {invalid_name, term()}}.
+remove_fds(Name) ->
+    vigil_sockets:remove_fds(Name, #{}).
+
+%% @doc FDSTOREREMOVE=1 with FDNAME=Name, then BARRIER=1: systemd closes every stored
+%% descriptor of that name (a stored connection's peer sees it close now). Options: `timeout'.
+-spec remove_fds(fd_name(), #{timeout => timeout()} | [{timeout, timeout()}]) ->
+          ok | error() | {error, {invalid_name, term()}}.
+remove_fds(Name, Options) ->
+    vigil_sockets:remove_fds(Name, Options).
 
 %% ---- internals ----
 

@@ -1,7 +1,7 @@
 %% @private
 %% @doc Checks the application environment (vigil_config), reads the manager's address once,
-%% starts the delivery process and the watchdog, and installs the shutdown and SIGHUP hooks
-%% (vigil_lifecycle).
+%% claims the sockets systemd passed (vigil_sockets), starts the delivery process and the
+%% watchdog, and installs the shutdown and SIGHUP hooks (vigil_lifecycle).
 -module(vigil_app).
 -behaviour(application).
 
@@ -20,6 +20,7 @@ start() ->
     Address = vigil_env:notify_socket_from(vigil_env:capture()),
     report_load_error(vigil_nif:load_error(), Address),
     configure_nif(Address),
+    ok = vigil_sockets:claim(),
     case vigil_sup:start_link() of
         {ok, Pid} ->
             ok = vigil_lifecycle:install(),

@@ -18,7 +18,7 @@
 -module(vigil_delivery).
 -behaviour(gen_server).
 
--export([deliver/1, status/1, ping/0, barrier/1, class/1]).
+-export([deliver/1, status/1, ping/0, barrier/1, send_fds/2, class/1]).
 -export([start_link/0, queue/1, queue_latest/0, drained/1, watch_ready/1, ready_delivered/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
@@ -76,14 +76,42 @@ ping() ->
 %% manager has read every earlier message.
 -spec barrier(timeout()) -> ok | {error, timeout | inet:posix()}.
 barrier(Timeout) ->
-    Deadline = case Timeout of
-                   infinity -> infinity;
-                   _ -> erlang:monotonic_time(millisecond) + Timeout
-               end,
+    Deadline = deadline(Timeout),
     case drained(Timeout) of
         ok -> start_barrier(Deadline);
         {error, timeout} = Error -> Error
     end.
+
+%% @doc Messages that carry descriptors (the fd store), in order, behind the changes queued
+%% before them: each is sent as soon as the manager's queue has room, until `Timeout', then
+%% BARRIER=1, so that the caller returns once the manager has processed them. An error other than
+%% a full queue stops there: the messages before it were sent.
+-spec send_fds([{vigil_nif:pairs(), [non_neg_integer()]}], timeout()) ->
+          ok | {error, timeout | inet:posix() | {invalid, term()}}.
+send_fds(Messages, Timeout) ->
+    Deadline = deadline(Timeout),
+    case drained(Timeout) of
+        ok -> send_each(Messages, Deadline);
+        {error, timeout} = Error -> Error
+    end.
+
+send_each([], Deadline) ->
+    start_barrier(Deadline);
+send_each([{Pairs, Fds} | Rest] = Messages, Deadline) ->
+    case vigil_nif:send_fds(Pairs, Fds) of
+        ok ->
+            send_each(Rest, Deadline);
+        {error, eagain} ->
+            case await_room(Deadline) of
+                ok -> send_each(Messages, Deadline);
+                timeout -> {error, timeout}
+            end;
+        Error ->
+            Error
+    end.
+
+deadline(infinity) -> infinity;
+deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
 
 start_barrier(Deadline) ->
     Ref = make_ref(),

@@ -3,28 +3,36 @@
 %%
 %% NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID are removed from the VM's environment so that
 %% ports and os:cmd/1 children do not inherit them (a child would otherwise be able to
-%% speak for the service). os:unsetenv/1 changes the VM's copy, which is what ports inherit;
+%% speak for the service). So are socket activation's LISTEN_PID, LISTEN_PIDFDID, LISTEN_FDS
+%% and LISTEN_FDNAMES, as sd_listen_fds(3) unsets them: a child must not claim the sockets. os:unsetenv/1 changes the VM's copy, which is what ports inherit;
 %% libc's getenv/3 in a NIF does not see it, so the address is handed to the NIF from here.
 -module(vigil_env).
 
 -export([capture/0, restore/1, notify_socket/0, notify_socket_from/1, watchdog_usec/0,
-         watchdog_pid/0]).
+         watchdog_pid/0, listen/0]).
 
 -define(KEY, {vigil, env}).
--define(VARS, ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]).
+%% Each variable and its key in env().
+-define(VARS, [{"NOTIFY_SOCKET", notify_socket}, {"WATCHDOG_USEC", watchdog_usec},
+               {"WATCHDOG_PID", watchdog_pid}, {"LISTEN_PID", listen_pid},
+               {"LISTEN_PIDFDID", listen_pidfdid}, {"LISTEN_FDS", listen_fds},
+               {"LISTEN_FDNAMES", listen_fdnames}]).
 
--type env() :: #{notify_socket := binary() | undefined,
-                 watchdog_usec := binary() | undefined,
-                 watchdog_pid := binary() | undefined}.
+-type value() :: binary() | undefined.
+-type env() :: #{notify_socket := value(), watchdog_usec := value(), watchdog_pid := value(),
+                 listen_pid := value(), listen_pidfdid := value(), listen_fds := value(),
+                 listen_fdnames := value()}.
+-type listen() :: #{pid := value(), pidfdid := value(), fds := value(), fdnames := value()}.
+-export_type([listen/0]).
 
 %% @doc Take the variables out of the environment. Variables already taken by an earlier start
 %% of the application stay as they were unless the environment holds new ones.
 -spec capture() -> env().
 capture() ->
-    Taken = [take(Name) || Name <- ?VARS],
-    Env = case lists:all(fun(V) -> V =:= undefined end, Taken) of
-              true -> persistent_term:get(?KEY, to_env(Taken));
-              false -> to_env(Taken)
+    Taken = maps:from_list([{Key, take(Name)} || {Name, Key} <- ?VARS]),
+    Env = case lists:all(fun(V) -> V =:= undefined end, maps:values(Taken)) of
+              true -> persistent_term:get(?KEY, Taken);
+              false -> Taken
           end,
     persistent_term:put(?KEY, Env),
     Env.
@@ -41,7 +49,7 @@ restore(Now) ->
                               undefined -> ok;
                               Value -> true = os:putenv(Name, native(Value))
                           end
-                  end, lists:zip(?VARS, [notify_socket, watchdog_usec, watchdog_pid])).
+                  end, ?VARS).
 
 native(Value) ->
     unicode:characters_to_list(Value, file:native_name_encoding()).
@@ -58,11 +66,14 @@ watchdog_usec() -> env_value(watchdog_usec).
 -spec watchdog_pid() -> binary() | undefined.
 watchdog_pid() -> env_value(watchdog_pid).
 
+%% @doc Socket activation's variables, as taken.
+-spec listen() -> listen().
+listen() ->
+    #{pid => env_value(listen_pid), pidfdid => env_value(listen_pidfdid),
+      fds => env_value(listen_fds), fdnames => env_value(listen_fdnames)}.
+
 env_value(Key) ->
     maps:get(Key, persistent_term:get(?KEY, #{}), undefined).
-
-to_env([Socket, WatchdogUsec, WatchdogPid]) ->
-    #{notify_socket => Socket, watchdog_usec => WatchdogUsec, watchdog_pid => WatchdogPid}.
 
 take(Name) ->
     case os:getenv(Name) of

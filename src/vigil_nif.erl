@@ -11,10 +11,12 @@
 -export([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
          barrier_start/1, writable_select/1, select_stop/1]).
 -export([journal_open/2, journal_send/2]).
+-export([listen_fds/4, describe_fd/1, dup_fd/1, fdname_valid/1, send_fds/2]).
 
 -on_load(init/0).
 -nifs([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
-       barrier_start/1, writable_select/1, select_stop/1, journal_open/2, journal_send/2]).
+       barrier_start/1, writable_select/1, select_stop/1, journal_open/2, journal_send/2,
+       listen_fds/4, describe_fd/1, dup_fd/1, fdname_valid/1, send_fds/2]).
 
 -define(LOAD_ERROR, {?MODULE, load_error}).
 
@@ -24,7 +26,16 @@
 -type watch() :: reference().
 %% An open socket to journald (vigil_journal.h), closed when no term refers to it.
 -type journal() :: reference().
--export_type([pairs/0, value/0, watch/0, journal/0]).
+%% What describe_fd/1 tells of a descriptor (c_src/nif/vigil_nif_sockets.c).
+-type fd_info() :: #{socket := boolean(),
+                     family := inet | inet6 | local | atom() | integer() | undefined,
+                     type := stream | dgram | seqpacket | atom() | integer() | undefined,
+                     listening := boolean(),
+                     port => inet:port_number(),
+                     addr => inet:ip_address(),
+                     path => binary(),
+                     backlog => non_neg_integer()}.
+-export_type([pairs/0, value/0, watch/0, journal/0, fd_info/0]).
 
 %% A fresh load (first start, or after the module was purged) finds the manager's address where
 %% the application left it. Always ok: a failed load leaves the stand-in bodies.
@@ -116,3 +127,30 @@ journal_open(_Path, _SendBuffer) -> stand_in({ok, make_ref()}).
 -spec journal_send(journal(), [{atom() | iodata(), iodata()}]) ->
           ok | {error, inet:posix() | {invalid, term()}}.
 journal_send(_Journal, _Fields) -> stand_in(ok).
+
+%% Socket activation: the values of LISTEN_PID, LISTEN_PIDFDID, LISTEN_FDS and LISTEN_FDNAMES
+%% (undefined when unset) checked as sd_listen_fds_with_names() checks them, FD_CLOEXEC set on
+%% each descriptor passed, and their names. [] when none was passed to this process; einval when
+%% the variables are malformed, ebadf when a descriptor they count is not open. Without the
+%% library nothing is claimed.
+-spec listen_fds(Var, Var, Var, Var) -> {ok, [{non_neg_integer(), binary()}]} | {error, inet:posix()}
+              when Var :: binary() | undefined.
+listen_fds(_Pid, _PidFdId, _Fds, _FdNames) -> stand_in({ok, []}).
+
+%% What a descriptor is. Without the library: enotsup.
+-spec describe_fd(non_neg_integer()) -> {ok, fd_info()} | {error, inet:posix()}.
+describe_fd(_Fd) -> stand_in({error, enotsup}).
+
+%% A close-on-exec duplicate, which the caller owns. Without the library: enotsup.
+-spec dup_fd(non_neg_integer()) -> {ok, non_neg_integer()} | {error, inet:posix()}.
+dup_fd(_Fd) -> stand_in({error, enotsup}).
+
+%% Whether the fd store takes Name under FDNAME= (c_src/core/vigil_listen.h). Without the
+%% library, as with no manager, every name passes: nothing is sent.
+-spec fdname_valid(binary()) -> boolean().
+fdname_valid(_Name) -> stand_in(true).
+
+%% One message with the descriptors passed along (SCM_RIGHTS); the manager gets duplicates.
+%% e2big for more than 253 descriptors, ebadf for one that is not open.
+-spec send_fds(pairs(), [non_neg_integer()]) -> ok | {error, inet:posix() | {invalid, term()}}.
+send_fds(_Pairs, _Fds) -> stand_in(ok).

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vigil_listen.h"
 #include "vigil_notify.h"
 #include "vigil_platform.h"
 
@@ -74,7 +75,8 @@ static bool socket_is_stale(int r)
            r == -EDESTADDRREQ || r == -EIO;
 }
 
-static int send_connected(struct vigil_conn *conn, const char *data, size_t len, int pass_fd)
+static int send_connected(struct vigil_conn *conn, const char *data, size_t len, const int *fds,
+                          size_t n_fds)
 {
     int r = conn->fd < 0 ? connect_socket(conn) : 0;
     if (r == 0 && conn->connecting)
@@ -85,25 +87,33 @@ static int send_connected(struct vigil_conn *conn, const char *data, size_t len,
         close_socket(conn);
         return r;
     }
-    r = vigil_platform_send(conn->fd, data, len, pass_fd);
+    r = vigil_platform_send(conn->fd, data, len, fds, n_fds);
     if (socket_is_stale(r))
         close_socket(conn);
     return r;
 }
 
-int vigil_conn_send(struct vigil_conn *conn, const char *data, size_t len, int pass_fd)
+int vigil_conn_send_fds(struct vigil_conn *conn, const char *data, size_t len, const int *fds,
+                        size_t n_fds)
 {
     if (!conn->configured)
         return 0;
     if (len > VIGIL_NOTIFY_MAX)
         return -EMSGSIZE;
+    if (n_fds > VIGIL_SCM_MAX_FD)
+        return -E2BIG;
 
     bool reused = conn->fd >= 0;
-    int r = send_connected(conn, data, len, pass_fd);
+    int r = send_connected(conn, data, len, fds, n_fds);
     if (r > 0 || !reused || !socket_is_stale(r))
         return r;
     /* The manager re-executed: the old peer is gone, a new one may listen at the address. */
-    return send_connected(conn, data, len, pass_fd);
+    return send_connected(conn, data, len, fds, n_fds);
+}
+
+int vigil_conn_send(struct vigil_conn *conn, const char *data, size_t len, int pass_fd)
+{
+    return vigil_conn_send_fds(conn, data, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
 int vigil_conn_send_barrier(struct vigil_conn *conn, int *ret_read_fd)

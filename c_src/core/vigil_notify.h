@@ -91,6 +91,21 @@ void vigil_conn_reset(struct vigil_conn *conn);
 int vigil_conn_send(struct vigil_conn *conn, const char *data, size_t len, int pass_fd);
 
 /**
+ * vigil_conn_send() with any number of descriptors in one SCM_RIGHTS message, as the fd store
+ * takes them (FDSTORE=1: FDNAME= names every descriptor of its message). The manager receives
+ * duplicates; the caller's descriptors stay open and its own.
+ * @param conn the connection
+ * @param data the message
+ * @param len its length, at most VIGIL_NOTIFY_MAX
+ * @param fds the descriptors (NULL when n_fds is 0)
+ * @param n_fds how many
+ * @return as vigil_conn_send(), or -E2BIG for more than VIGIL_SCM_MAX_FD (vigil_listen.h)
+ *         descriptors, -EBADF for one that is not open
+ */
+int vigil_conn_send_fds(struct vigil_conn *conn, const char *data, size_t len, const int *fds,
+                        size_t n_fds);
+
+/**
  * Send BARRIER=1 with the write end of a new pipe, which is closed here: once the manager has
  * read every earlier message it closes its copy, and the read end sees end of file.
  * @param conn the connection

@@ -11,12 +11,17 @@
  * The journal (vigil_journal.h) needs a socket, a send with a name and a sealed memfd: on the
  * none platform vigil_platform_has_manager() is false, vigil_journal_open() opens nothing, and
  * the journal functions below are never reached (they fail with -EAFNOSUPPORT).
+ *
+ * Socket activation (vigil_listen.h) reads the variables and describes descriptors in portable
+ * C; only the pidfd's inode and a socket's accept queue limit are asked here, and the none
+ * platform answers -EOPNOTSUPP (the pidfd check is skipped, the limit unknown).
  */
 #ifndef VIGIL_PLATFORM_H
 #define VIGIL_PLATFORM_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vigil_notify.h"
 
@@ -37,10 +42,11 @@ int vigil_platform_connect(const struct vigil_addr *addr, int *ret_type, bool *r
  * @param fd the socket
  * @param data the message
  * @param len its length
- * @param pass_fd a descriptor to pass with SCM_RIGHTS, or -1
+ * @param fds descriptors to pass with SCM_RIGHTS (NULL when n_fds is 0)
+ * @param n_fds how many, at most VIGIL_SCM_MAX_FD
  * @return 1 sent whole, -EAGAIN receiver queue full, -EIO sent in part, or another -errno
  */
-int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd);
+int vigil_platform_send(int fd, const char *data, size_t len, const int *fds, size_t n_fds);
 
 /**
  * Make a pipe whose ends are both close-on-exec and non-blocking, atomically where the system
@@ -84,5 +90,25 @@ int vigil_platform_journal_sendto(int fd, const struct sockaddr_un *addr, sockle
  * @return the descriptor (close-on-exec, at offset 0 or sealed), or -errno
  */
 int vigil_platform_journal_file(const char *data, size_t len);
+
+/**
+ * The inode of a pidfd for this process, which newer systemd passes in LISTEN_PIDFDID: only where
+ * the kernel's pidfds live in pidfs (Linux 6.9 and later), which makes the inode unique, and on
+ * 64-bit systems, as sd_listen_fds() requires.
+ * @param ret_id the inode, set only on success
+ * @return 0, -EOPNOTSUPP (no pidfs, or no pidfds on this system), or another -errno
+ */
+int vigil_platform_pidfd_id(uint64_t *ret_id);
+
+/**
+ * The accept queue limit of a listening socket: what listen() set, capped by the kernel
+ * (net.core.somaxconn). Linux tells it for TCP (TCP_INFO's tcpi_sacked) and for AF_UNIX
+ * (NETLINK_SOCK_DIAG's UNIX_DIAG_RQLEN, where netlink sockets are allowed).
+ * @param fd a listening socket
+ * @param family its AF_*
+ * @param type its SOCK_*
+ * @return the limit, -EOPNOTSUPP where the system does not tell, or another -errno
+ */
+int vigil_platform_listen_backlog(int fd, int family, int type);
 
 #endif

@@ -1,15 +1,26 @@
-/* vigil_platform_linux.c: sd_notify's transports on Linux (AF_UNIX datagrams and AF_VSOCK), and
- * the journal's socket and sealed memfds. */
+/* vigil_platform_linux.c: sd_notify's transports on Linux (AF_UNIX datagrams and AF_VSOCK), the
+ * journal's socket and sealed memfds, and what socket activation asks of Linux alone. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <linux/vm_sockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include "vigil_listen.h"
 #include "vigil_platform.h"
 
 bool vigil_platform_has_manager(void)
@@ -112,30 +123,32 @@ int vigil_platform_connect(const struct vigil_addr *addr, int *ret_type, bool *r
     return connect_socket(fd, (const struct sockaddr *)&addr->un, addr->un_len, ret_connecting);
 }
 
-/* One datagram, to name (NULL on a connected socket), with pass_fd (-1 for none). */
+/* One datagram, to name (NULL on a connected socket), with n_fds descriptors. */
 static int send_message(int fd, const struct sockaddr_un *name, socklen_t name_len,
-                        const char *data, size_t len, int pass_fd)
+                        const char *data, size_t len, const int *fds, size_t n_fds)
 {
     union {
         struct cmsghdr header;
-        char bytes[CMSG_SPACE(sizeof(int))];
+        char bytes[CMSG_SPACE(sizeof(int) * VIGIL_SCM_MAX_FD)];
     } control;
     struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
     struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1};
 
+    if (n_fds > VIGIL_SCM_MAX_FD)
+        return -E2BIG;
     if (name) {
         header.msg_name = (void *)name;
         header.msg_namelen = name_len;
     }
-    if (pass_fd >= 0) {
+    if (n_fds > 0) {
         memset(&control, 0, sizeof(control));
         header.msg_control = control.bytes;
-        header.msg_controllen = sizeof(control.bytes);
+        header.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&header);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n_fds);
     }
     ssize_t n = sendmsg(fd, &header, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0)
@@ -143,9 +156,9 @@ static int send_message(int fd, const struct sockaddr_un *name, socklen_t name_l
     return (size_t)n == len ? 1 : -EIO;
 }
 
-int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
+int vigil_platform_send(int fd, const char *data, size_t len, const int *fds, size_t n_fds)
 {
-    return send_message(fd, NULL, 0, data, len, pass_fd);
+    return send_message(fd, NULL, 0, data, len, fds, n_fds);
 }
 
 int vigil_platform_pipe(int ret_fds[2])
@@ -192,7 +205,7 @@ int vigil_platform_journal_socket(int sndbuf)
 int vigil_platform_journal_sendto(int fd, const struct sockaddr_un *addr, socklen_t addr_len,
                                   const char *data, size_t len, int pass_fd)
 {
-    return send_message(fd, addr, addr_len, data, len, pass_fd);
+    return send_message(fd, addr, addr_len, data, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
 static int write_all(int fd, const char *data, size_t len)
@@ -275,4 +288,159 @@ int vigil_platform_journal_file(const char *data, size_t len)
 {
     int fd = sealed_memfd(data, len);
     return fd >= 0 ? fd : shm_file(data, len);
+}
+
+/* ---- socket activation ---- */
+
+/* pidfs's statfs() magic (PID_FS_MAGIC in linux/magic.h from 6.9). */
+#define PIDFS_MAGIC 0x50494446
+
+/* glibc declares pidfd_open() from 2.36 and musl not at all: the system call it wraps. */
+static int open_own_pidfd(void)
+{
+#ifdef SYS_pidfd_open
+    long fd = syscall(SYS_pidfd_open, (long)getpid(), 0L);
+    return fd < 0 ? -errno : (int)fd;
+#else
+    return -EOPNOTSUPP;
+#endif
+}
+
+/* A pidfd's inode identifies the process only on pidfs, and only whole on 64-bit systems. */
+static int pidfs_inode(int pidfd, uint64_t *ret_id)
+{
+    struct statfs sfs;
+    struct stat st;
+
+    if (sizeof(long) < 8)
+        return -EOPNOTSUPP;
+    if (fstatfs(pidfd, &sfs) < 0)
+        return -errno;
+    if ((unsigned long)sfs.f_type != PIDFS_MAGIC)
+        return -EOPNOTSUPP;
+    if (fstat(pidfd, &st) < 0)
+        return -errno;
+    *ret_id = (uint64_t)st.st_ino;
+    return 0;
+}
+
+int vigil_platform_pidfd_id(uint64_t *ret_id)
+{
+    int pidfd = open_own_pidfd();
+
+    if (pidfd < 0)
+        return errno_is_not_supported(-pidfd) ? -EOPNOTSUPP : pidfd;
+    int r = pidfs_inode(pidfd, ret_id);
+    close(pidfd);
+    return r;
+}
+
+static int tcp_backlog(int fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof(info);
+    int protocol = 0;
+    socklen_t protocol_len = sizeof(protocol);
+
+    /* An SCTP stream socket is a stream socket too, and has no TCP_INFO. */
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &protocol_len) < 0)
+        return -errno;
+    if (protocol != IPPROTO_TCP)
+        return -EOPNOTSUPP;
+    memset(&info, 0, sizeof(info));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+        return -errno;
+    /* For a listening socket, tcp_get_info() reports sk_max_ack_backlog in tcpi_sacked. */
+    if (info.tcpi_state != TCP_LISTEN || len < offsetof(struct tcp_info, tcpi_sacked) + 4)
+        return -EOPNOTSUPP;
+    return info.tcpi_sacked > INT_MAX ? INT_MAX : (int)info.tcpi_sacked;
+}
+
+struct unix_diag_request {
+    struct nlmsghdr header;
+    struct unix_diag_req req;
+};
+
+/* Ask NETLINK_SOCK_DIAG about the AF_UNIX socket with this inode, for its queue lengths. */
+static int unix_diag_query(int nl, uint32_t ino)
+{
+    struct unix_diag_request request = {
+        .header = {.nlmsg_len = sizeof(request),
+                   .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                   .nlmsg_flags = NLM_F_REQUEST},
+        .req = {.sdiag_family = AF_UNIX,
+                .udiag_states = UINT32_MAX,
+                .udiag_ino = ino,
+                .udiag_show = UDIAG_SHOW_RQLEN,
+                .udiag_cookie = {UINT32_MAX, UINT32_MAX}},
+    };
+    return send(nl, &request, sizeof(request), 0) < 0 ? -errno : 0;
+}
+
+/* The UNIX_DIAG_RQLEN attribute of the answer: for a listening socket, udiag_wqueue is the
+ * limit. Read with memcpy(): attributes are only 4-byte aligned in the buffer. */
+static int unix_diag_backlog(const char *buf, size_t len)
+{
+    struct nlmsghdr header;
+    struct rtattr attr;
+    struct unix_diag_rqlen rqlen;
+
+    if (len < sizeof(header))
+        return -EIO;
+    memcpy(&header, buf, sizeof(header));
+    if (header.nlmsg_len > len || header.nlmsg_len < sizeof(header))
+        return -EIO;
+    if (header.nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr err;
+        if (header.nlmsg_len < NLMSG_LENGTH(sizeof(err)))
+            return -EIO;
+        memcpy(&err, buf + NLMSG_LENGTH(0), sizeof(err));
+        return err.error < 0 ? err.error : -EIO;
+    }
+    if (header.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        return -EIO;
+    size_t offset = NLMSG_LENGTH(sizeof(struct unix_diag_msg));
+    while (offset + sizeof(attr) <= header.nlmsg_len) {
+        memcpy(&attr, buf + offset, sizeof(attr));
+        if (attr.rta_len < sizeof(attr) || offset + attr.rta_len > header.nlmsg_len)
+            return -EIO;
+        if (attr.rta_type == UNIX_DIAG_RQLEN && attr.rta_len >= RTA_LENGTH(sizeof(rqlen))) {
+            memcpy(&rqlen, buf + offset + RTA_LENGTH(0), sizeof(rqlen));
+            return rqlen.udiag_wqueue > INT_MAX ? INT_MAX : (int)rqlen.udiag_wqueue;
+        }
+        offset += RTA_ALIGN(attr.rta_len);
+    }
+    return -EOPNOTSUPP;
+}
+
+static int unix_backlog(int fd)
+{
+    union {
+        struct nlmsghdr header;
+        char bytes[8192];
+    } answer;
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    /* A hardened unit may forbid netlink sockets (RestrictAddressFamilies=): unknown, then. */
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return -EOPNOTSUPP;
+    int r = unix_diag_query(nl, (uint32_t)st.st_ino);
+    if (r == 0) {
+        ssize_t n = recv(nl, answer.bytes, sizeof(answer.bytes), 0);
+        r = n < 0 ? -errno : unix_diag_backlog(answer.bytes, (size_t)n);
+    }
+    close(nl);
+    return r;
+}
+
+int vigil_platform_listen_backlog(int fd, int family, int type)
+{
+    if ((family == AF_INET || family == AF_INET6) && type == SOCK_STREAM)
+        return tcp_backlog(fd);
+    if (family == AF_UNIX && (type == SOCK_STREAM || type == SOCK_SEQPACKET))
+        return unix_backlog(fd);
+    return -EOPNOTSUPP;
 }

@@ -19,9 +19,9 @@ int vigil_platform_connect(const struct vigil_addr *addr, int *ret_type, bool *r
     return -EAFNOSUPPORT;
 }
 
-int vigil_platform_send(int fd, const char *data, size_t len, int pass_fd)
+int vigil_platform_send(int fd, const char *data, size_t len, const int *fds, size_t n_fds)
 {
-    (void)fd, (void)data, (void)len, (void)pass_fd;
+    (void)fd, (void)data, (void)len, (void)fds, (void)n_fds;
     return -EAFNOSUPPORT;
 }
 
@@ -30,6 +30,7 @@ int vigil_platform_pipe(int ret_fds[2])
     (void)ret_fds;
     return -EAFNOSUPPORT;
 }
+
 int vigil_platform_journal_socket(int sndbuf)
 {
     (void)sndbuf;
@@ -47,5 +48,19 @@ int vigil_platform_journal_file(const char *data, size_t len)
 {
     (void)data, (void)len;
     return -EAFNOSUPPORT;
+}
+
+/* Socket activation works here as on Linux (other tools than systemd set LISTEN_FDS), but there
+ * are no pidfds to compare, and no portable way to read a socket's accept queue limit. */
+int vigil_platform_pidfd_id(uint64_t *ret_id)
+{
+    (void)ret_id;
+    return -EOPNOTSUPP;
+}
+
+int vigil_platform_listen_backlog(int fd, int family, int type)
+{
+    (void)fd, (void)family, (void)type;
+    return -EOPNOTSUPP;
 }
 /* NOLINTEND(readability-non-const-parameter) */

@@ -53,6 +53,7 @@ static void init_atoms(ErlNifEnv *env)
     atom_text = enif_make_atom(env, "text");
     atom_monotonic = enif_make_atom(env, "monotonic");
     atom_undefined = enif_make_atom(env, "undefined");
+    init_socket_atoms(env);
 }
 
 ERL_NIF_TERM make_posix_error(ErlNifEnv *env, int negative_errno)
@@ -184,9 +185,8 @@ static int append_value(ErlNifEnv *env, struct vigil_msg *msg, struct bytes key,
     return BAD_TYPE;
 }
 
-/* Builds the message from [{Key, Value}]; on failure ret_error is the term to return. */
-static bool build_message(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_msg *msg,
-                          ERL_NIF_TERM *ret_error)
+bool build_message(ErlNifEnv *env, ERL_NIF_TERM list, struct vigil_msg *msg,
+                   ERL_NIF_TERM *ret_error)
 {
     ERL_NIF_TERM head;
     const ERL_NIF_TERM *pair;
@@ -227,6 +227,16 @@ static int locked_send(struct vigil_state *state, const struct vigil_msg *msg, i
 ERL_NIF_TERM send_result(ErlNifEnv *env, int r)
 {
     return r < 0 ? make_posix_error(env, r) : atom_ok;
+}
+
+int send_with_fds(ErlNifEnv *env, const struct vigil_msg *msg, const int *fds, size_t n_fds)
+{
+    struct vigil_state *state = enif_priv_data(env);
+
+    enif_mutex_lock(state->lock);
+    int r = vigil_conn_send_fds(&state->conn, msg->buf, msg->len, fds, n_fds);
+    enif_mutex_unlock(state->lock);
+    return r;
 }
 
 /* Sends msg; when the queue is full it becomes the pending latest message. Whatever happens,
@@ -482,6 +492,11 @@ static ErlNifFunc nif_funcs[] = {
     {"select_stop", 1, nif_select_stop, 0},
     {"journal_open", 2, nif_journal_open, 0},
     {"journal_send", 2, nif_journal_send, 0},
+    {"listen_fds", 4, nif_listen_fds, 0},
+    {"describe_fd", 1, nif_describe_fd, 0},
+    {"dup_fd", 1, nif_dup_fd, 0},
+    {"fdname_valid", 1, nif_fdname_valid, 0},
+    {"send_fds", 2, nif_send_fds, 0},
 };
 
 ERL_NIF_INIT(vigil_nif, nif_funcs, on_load, NULL, on_upgrade, on_unload)

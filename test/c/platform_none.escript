@@ -36,6 +36,9 @@ run(AppDir, Receiver) ->
     expect("watchdog ping", ok, vigil:watchdog(ping)),
     expect("mainpid", ok, vigil:mainpid(list_to_integer(os:getpid()))),
     expect("barrier", ok, vigil:barrier(1000)),
+    {ok, Listen} = gen_tcp:listen(0, []),
+    expect("store_fds", ok, vigil:store_fds([{"web", Listen}])),
+    expect("listen_fds", [], vigil:listen_fds()),
     %% WATCHDOG_USEC=100000: a ping would be due every 50 ms.
     timer:sleep(500),
     expect("datagrams received", [], recv_all(Receiver)),
