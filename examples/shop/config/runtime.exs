@@ -10,4 +10,6 @@ config :shop,
   boot_extend: yes.("SHOP_BOOT_EXTEND", "yes"),
   inject: yes.("SHOP_INJECT", "no"),
   drain_ms: int.("SHOP_DRAIN_MS", "5000"),
-  reload_ms: int.("SHOP_RELOAD_MS", "0")
+  reload_ms: int.("SHOP_RELOAD_MS", "0"),
+  # Hand the listener to systemd's fd store (the unit needs FileDescriptorStoreMax=).
+  fd_store: yes.("SHOP_FD_STORE", "no")

@@ -7,6 +7,9 @@ defmodule Shop.Listener do
     * `generation` → how many reloads this node has done
     * `wedge` → `wedged`; from now on the health check fails (see `Shop.Health`)
     * `probe COMMAND` → what the sandbox lets this node do (see `Shop.Probe`)
+    * `listener` → where the listening socket came from: `systemd` (a socket unit or the fd
+      store), `stored` (opened here and handed to the fd store) or `own`
+    * `unstore` → `ok` once the listener is out of the fd store
 
   On shutdown it stops accepting, then lets open connections finish for at most
   `SHOP_DRAIN_MS` before closing them.
@@ -23,19 +26,47 @@ defmodule Shop.Listener do
     port = Keyword.fetch!(opts, :port)
     tcp = [:binary, packet: :line, active: false, reuseaddr: true]
 
-    case :gen_tcp.listen(port, tcp) do
-      {:ok, socket} ->
+    case listen(port, tcp) do
+      {:ok, socket, source} ->
         me = self()
         acceptor = spawn_link(fn -> accept(socket, me) end)
-        Logger.info("listening on :#{port}")
-        {:ok, %{socket: socket, acceptor: acceptor, conns: MapSet.new()}}
+        Logger.info("listening on :#{port_of(socket)} (#{source})")
+        {:ok, %{socket: socket, acceptor: acceptor, conns: MapSet.new(), source: source}}
 
       {:error, reason} ->
         {:stop, {:listen, port, reason}}
     end
   end
 
+  # The socket systemd passed as "http" (a socket unit, or the fd store), else a port of our
+  # own, handed to the fd store when SHOP_FD_STORE says so.
+  defp listen(port, tcp) do
+    case Vigil.listen_options("http") do
+      {:ok, from_systemd} ->
+        with {:ok, socket} <- :gen_tcp.listen(0, from_systemd ++ tcp), do: {:ok, socket, :systemd}
+
+      {:error, _} ->
+        with {:ok, socket} <- :gen_tcp.listen(port, tcp), do: store(socket)
+    end
+  end
+
+  defp store(socket) do
+    if Application.fetch_env!(:shop, :fd_store) do
+      :ok = Vigil.store_fds([{"http", socket}])
+      {:ok, socket, :stored}
+    else
+      {:ok, socket, :own}
+    end
+  end
+
+  defp port_of(socket) do
+    {:ok, {_, port}} = :inet.sockname(socket)
+    port
+  end
+
   @impl GenServer
+  def handle_call(:source, _from, state), do: {:reply, state.source, state}
+
   def handle_call(:new_conn, _from, state) do
     pid = spawn_link(fn -> receive(do: ({:go, socket} -> serve(socket))) end)
     {:reply, pid, %{state | conns: MapSet.put(state.conns, pid)}}
@@ -102,5 +133,14 @@ defmodule Shop.Listener do
   end
 
   defp reply("probe " <> command), do: Shop.Probe.run(command)
+  defp reply("listener"), do: Atom.to_string(GenServer.call(__MODULE__, :source))
+
+  defp reply("unstore") do
+    case Vigil.remove_fds("http") do
+      :ok -> "ok"
+      {:error, reason} -> "error #{inspect(reason)}"
+    end
+  end
+
   defp reply(other), do: "unknown command: " <> other
 end

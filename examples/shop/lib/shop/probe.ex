@@ -26,6 +26,7 @@ defmodule Shop.Probe do
       `burst_limit_enable`, `drop_report_interval`) set to VALUE (`true`, `false` or an integer)
     * `handlers` → `ok ID...`, the logger handlers installed
     * `watchdog_summary` → `ok` once vigil's watchdog has written its summary entry
+    * `listen_fds` → `ok NAME BACKLOG ...`, the sockets systemd passed and their accept queues
   """
 
   require Logger
@@ -51,6 +52,7 @@ defmodule Shop.Probe do
       ["journal", rest] -> journal(String.split(rest, " "))
       ["handlers"] -> "ok " <> Enum.join(:logger.get_handler_ids(), " ")
       ["watchdog_summary"] -> result(Vigil.watchdog_summary())
+      ["listen_fds"] -> listen_fds(Vigil.listen_fds())
       _ -> "error badarg"
     end
   end
@@ -146,6 +148,12 @@ defmodule Shop.Probe do
       :ok -> "ok"
       {:error, reason} -> "error #{inspect(reason)}"
     end
+  end
+
+  defp listen_fds({:error, reason}), do: "error #{inspect(reason)}"
+
+  defp listen_fds(fds) do
+    Enum.join(["ok" | Enum.map(fds, &"#{&1.name} #{Map.get(&1, :backlog, "?")}")], " ")
   end
 
   defp env(nil), do: "error unset"
