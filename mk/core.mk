@@ -18,7 +18,7 @@ CORE_TESTS := core oracle journal listen
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
 CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
 C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) $(NIF_HDRS) \
-	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
+	$(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c $(TOP)/bench/journal_bench.c
 
 ifeq ($(filter $(VIGIL_PLATFORM),linux none),)
 $(error VIGIL_PLATFORM=$(VIGIL_PLATFORM): linux or none)
@@ -164,7 +164,7 @@ lint-core:
 	$(Q)mkdir -p $(BUILD)/speccheck && erlc -o $(BUILD)/speccheck +warn_missing_spec \
 		+warnings_as_errors $(TOP)/src/*.erl
 	$(Q)$(CLANG_FORMAT_CHECK) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) \
-		$(NIF_SRC) $(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c
+		$(NIF_SRC) $(CORE_TEST_SRCS) $(TOP)/bench/notify_bench.c $(TOP)/bench/journal_bench.c
 	$(Q)$(CPPCHECK) -D__linux__ -I$(CORE_DIR) $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) \
 		$(NIF_SRC) -I$(ERTS_INCLUDE_DIR)
 	$(Q)$(call clang_tidy,$(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(NIF_SRC),$(CSTD) \
@@ -205,6 +205,34 @@ bench-watchdog: $(BUILD)/bench/vigil_watchdog_bench.beam $(PRIV)/vigil_nif.so
 	$(Q)cd $(TOP) && rebar3 compile >/dev/null
 	$(Q)erl -noshell -pa $(TOP)/_build/default/lib/vigil/ebin -pa $(BUILD)/bench \
 		-eval 'vigil_watchdog_bench:main()'
+
+# ---- journal bench: vigil_journal_h against a gen_udp handler, logger_std_h and libsystemd ----
+
+BENCH_TARGETS += bench-journal
+.PHONY: bench-journal
+
+$(BUILD)/bench/journal_bench: $(TOP)/bench/journal_bench.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARNINGS) -O2 $< -o $@ -lsystemd -pthread
+
+$(BUILD)/bench/journal_bench.beam: $(TOP)/bench/journal_bench.erl
+	@mkdir -p $(@D)
+	$(Q)erlc -o $(@D) $<
+
+# sd_journal_sendv() sends only to /run/systemd/journal/socket. As root the bench runs in mount
+# and network namespaces of its own: a tmpfs on /run puts the receiver's socket at that path, and
+# the queue is systemd's 512 datagrams. Otherwise the libsystemd row is left out, said loudly.
+BENCH_JOURNAL_ERL := erl -noshell -pa $(TOP)/_build/default/lib/vigil/ebin -pa $(BUILD)/bench \
+	-run journal_bench main $(BUILD)/bench/journal_bench
+BENCH_JOURNAL_NS := unshare --mount --net sh -c 'mount -t tmpfs -o mode=0755 vigil-bench /run && \
+	mkdir -p /run/systemd/journal && exec "$$@"' sh env VIGIL_BENCH_QLEN=512
+
+bench-journal: $(BUILD)/bench/journal_bench $(BUILD)/bench/journal_bench.beam $(PRIV)/vigil_nif.so
+	$(Q)cd $(TOP) && rebar3 compile >/dev/null
+	$(Q)if [ "$$(id -u)" = 0 ] && unshare --mount --net true 2>/dev/null; then \
+		$(BENCH_JOURNAL_NS) $(BENCH_JOURNAL_ERL) /run/systemd/journal/socket; \
+	else echo "not root (or no namespaces): the host's queue, and no libsystemd row"; \
+		$(BENCH_JOURNAL_ERL); fi
 
 # ---- the NIF under ASan+UBSan, in the BEAM, with the EUnit suite ----
 
