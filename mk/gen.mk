@@ -8,7 +8,8 @@ GEN_TEST := $(TOP)/test/gen
 GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
 GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c opts_help.c config.c sdver.c model.c names.c \
-	exec_env.c hardening.c exposure_table.c sandbox.c sections.c overrides.c render.c cli.c) \
+	exec_env.c hardening.c exposure_table.c sandbox.c sections.c sockets.c sockspec.c overrides.c \
+	render.c cli.c) \
 	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c
 # Helpers only the tests use (reading escaped values back); not part of the binary.

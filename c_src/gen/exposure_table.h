@@ -5,8 +5,8 @@
 #define VIGIL_GEN_EXPOSURE_TABLE_H
 
 /** Index: the option bits, plus EXPOSURE_COMBOS times (umask class * EXPOSURE_IPS + IP
- * allow class). Umask classes: 0 (0077-like) .. 4 (world-writable); IP allow classes: 0
- * none, 1 localhost only, 2 other addresses. */
+ * class). Umask classes: 0 (0077-like) .. 4 (world-writable); IP classes: the EXP_IP_* of the
+ * service's IPAddressDeny=/IPAddressAllow=. */
 enum {
     EXP_BIND_CAPS = 1,
     EXP_PRIVATE_NETWORK = 2,
@@ -15,10 +15,17 @@ enum {
     EXP_OS_MON = 16,
     EXP_JIT_PERF = 32,
     EXPOSURE_COMBOS = 64,
-    EXPOSURE_IPS = 3,
+    EXP_IP_NONE = 0,      /**< no IP access list */
+    EXP_IP_LOCALHOST = 1, /**< every address denied but the loopback ones */
+    EXP_IP_OTHER = 2,     /**< an allow list with other addresses */
+    EXP_IP_DENY_ALL = 3,  /**< every address denied: only socket activation with
+                               private_network writes it, so only combinations with
+                               EXP_PRIVATE_NETWORK are measured in this class */
+    EXPOSURE_IPS = 4,
     EXPOSURE_UMASKS = 5,
     EXPOSURE_ENTRIES = EXPOSURE_COMBOS * EXPOSURE_IPS * EXPOSURE_UMASKS,
-    EXPOSURE_PROFILES = 3
+    EXPOSURE_PROFILES = 3,
+    EXPOSURE_UNMEASURED = 255 /**< an entry no generated unit has */
 };
 
 /** Tenths, by profile (strict, standard, off) and index. */

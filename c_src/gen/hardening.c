@@ -195,13 +195,22 @@ void harden_restart_service(struct ctx *c)
 }
 
 /* Ports were checked when the option was set; a port below 1024 needs the bind capability,
- * which opens parts of the profiles, so this is known before anything is built. */
+ * which opens parts of the profiles, so this is known before anything is built. A port a
+ * socket unit listens on is not the service's to bind: it needs neither. */
 int resolve_network(struct ctx *c)
 {
     const struct strlist *l = &c->o->listen_ports;
     for (size_t i = 0; i < l->n && i < GEN_MAX_PORTS; i++) {
-        c->ports[c->nports++] = strtoul(l->v[i], NULL, 10);
-        if (c->ports[i] < 1024)
+        unsigned long port = strtoul(l->v[i], NULL, 10);
+        if (socket_port(c, port)) {
+            struct buf why = {0};
+            buf_printf(&why, "%lu: a socket unit binds it (sockets), the service does not", port);
+            note(c, "listen_ports", buf_str(&why), false);
+            buf_free(&why);
+            continue;
+        }
+        c->ports[c->nports++] = port;
+        if (port < 1024)
             c->bind_caps = true;
     }
     return 0;
@@ -217,6 +226,11 @@ static int build_ip_allow(struct ctx *c)
             (a[0] == '\0' || strspn(a, "0123456789abcdefABCDEF:./") != strlen(a)))
             return fail(c, "ip_address_allow", a, "is not an address, prefix or keyword");
     }
+    if (denies_all_ip(c))
+        add(c, UF_SERVICE, SEC_SERVICE, "IPAddressDeny", "any",
+            "private_network with sockets: what reaches the service comes through its sockets, "
+            "which its own IP access list does not filter; every address is denied to what it "
+            "opens itself, loopback included");
     if (l->n == 0)
         return 0;
     add(c, UF_SERVICE, SEC_SERVICE, "IPAddressDeny", "any", "ip_address_allow");
@@ -261,9 +275,14 @@ static void build_socket_bind(struct ctx *c)
  * fixed_ports); the distribution port range only for fixed_ports. */
 static void note_unused_ports(struct ctx *c, bool fixed)
 {
-    note_unused(c, "listen_ports", !fixed && !c->bind_caps,
+    bool unused = !fixed && !c->bind_caps;
+    note_unused(c, "listen_ports", unused && c->nsocks == 0,
                 "only ports below 1024 (the bind capability) or distribution = fixed_ports "
                 "(SocketBindAllow=) use it");
+    note_unused(c, "listen_ports", (unused || c->nports == 0) && c->nsocks > 0,
+                "only ports below 1024 (the bind capability) or distribution = fixed_ports "
+                "(SocketBindAllow=) use it, and neither for a port of sockets, which the "
+                "service does not bind");
     note_unused(c, "dist_port_min", !fixed, "distribution is not fixed_ports");
     note_unused(c, "dist_port_max", !fixed, "distribution is not fixed_ports");
 }
@@ -304,14 +323,18 @@ static unsigned umask_class(const char *umask)
     return (u & 040) == 0 ? 1 : 0;
 }
 
-/* The allow list classes it tells apart: none, only the loopback prefixes, anything else. */
-static unsigned ip_class(const struct strlist *allow)
+/* The IP access list classes it tells apart: none, only the loopback prefixes, anything else,
+ * every address denied. */
+static unsigned ip_class(const struct ctx *c)
 {
     static const char *const loopback[] = {"localhost", "127.0.0.0/8", "::1", "::1/128", NULL};
+    const struct strlist *allow = &c->o->ip_address_allow;
     for (size_t i = 0; i < allow->n; i++)
         if (!one_of(allow->v[i], loopback))
-            return 2;
-    return allow->n > 0 ? 1 : 0;
+            return EXP_IP_OTHER;
+    if (allow->n > 0)
+        return EXP_IP_LOCALHOST;
+    return denies_all_ip(c) ? EXP_IP_DENY_ALL : EXP_IP_NONE;
 }
 
 static unsigned exposure_bits(const struct ctx *c)
@@ -341,6 +364,7 @@ int exposure_tenths(const struct ctx *c, enum unit_file f)
         return RESTART_EXPOSURE;
     if (f == UF_RUNTIME_ENV)
         return EXPOSURE_TABLE[p][bits & (EXP_DYNAMIC_USER | EXP_OS_MON | EXP_JIT_PERF)];
-    unsigned cls = umask_class(c->o->umask) * EXPOSURE_IPS + ip_class(&c->o->ip_address_allow);
-    return EXPOSURE_TABLE[p][cls * EXPOSURE_COMBOS + bits];
+    unsigned cls = umask_class(c->o->umask) * EXPOSURE_IPS + ip_class(c);
+    unsigned char tenths = EXPOSURE_TABLE[p][cls * EXPOSURE_COMBOS + bits];
+    return tenths == EXPOSURE_UNMEASURED ? -1 : tenths;
 }

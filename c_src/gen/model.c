@@ -11,8 +11,21 @@
 void unit_file_name(struct buf *out, enum unit_file f, const char *svc)
 {
     static const char *const suffix[UF_COUNT] = {".service", "-restart.path", "-restart.service",
-                                                 "-runtime-environment.service"};
+                                                 "-runtime-environment.service", ".socket"};
     buf_printf(out, "%s%s", svc, suffix[f]);
+}
+
+void directive_file_name(const struct unit_model *m, const struct directive *d, struct buf *out)
+{
+    if (d->file == UF_SOCKET && d->part < m->n_sockets)
+        buf_add(out, m->sockets[d->part].unit);
+    else
+        unit_file_name(out, d->file, m->service);
+}
+
+bool unit_file_is_service(enum unit_file f)
+{
+    return f != UF_RESTART_PATH && f != UF_SOCKET;
 }
 
 /* Every given key either shapes the output or is listed in the manifest with the reason it
@@ -218,27 +231,14 @@ static int check_combinations(struct ctx *c)
  * that a later check refuses; then the builders, whose order is the directives' order in the
  * unit files. */
 static int (*const STEPS[])(struct ctx *c) = {
-    resolve_names,
-    resolve_paths,
-    resolve_dirs,
-    check_versions,
-    check_combinations,
-    resolve_network,
-    build_unit_section,
-    start_limit,
-    build_exec_pre,
-    build_exec_start,
-    build_process,
-    build_identity,
-    build_dirs,
-    build_env,
-    build_paths,
-    build_network,
-    build_hardening,
-    build_restart_units,
-    build_runtime_env_unit,
-    build_companion_files,
-    apply_user_changes,
+    resolve_names,         resolve_paths,       resolve_dirs,
+    check_versions,        check_combinations,  resolve_sockets,
+    resolve_network,       build_unit_section,  start_limit,
+    build_exec_pre,        build_exec_start,    build_process,
+    build_identity,        build_dirs,          build_env,
+    build_paths,           build_network,       build_sockets,
+    build_hardening,       build_restart_units, build_runtime_env_unit,
+    build_companion_files, apply_user_changes,
 };
 
 static void finish(struct ctx *c)
@@ -250,8 +250,9 @@ static void finish(struct ctx *c)
     m->hardening = xstrdup(c->o->hardening);
     m->mix_layout = c->mix_layout;
     for (int f = 0; f < UF_COUNT; f++)
-        m->unit_exposure[f] =
-            m->has_file[f] && f != UF_RESTART_PATH ? exposure_tenths(c, (enum unit_file)f) : -1;
+        m->unit_exposure[f] = m->has_file[f] && unit_file_is_service((enum unit_file)f)
+                                  ? exposure_tenths(c, (enum unit_file)f)
+                                  : -1;
     if (c->exposure_unknown)
         m->unit_exposure[UF_SERVICE] = -1;
     m->exposure_tenths = m->unit_exposure[UF_SERVICE];
@@ -270,6 +271,7 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
     for (size_t i = 0; i < c.nderived; i++)
         free(c.derived[i]);
     strlist_free(&c.dirs);
+    free(c.socks);
     if (r < 0)
         unit_model_free(m);
     return r;
@@ -290,6 +292,12 @@ void unit_model_free(struct unit_model *m)
     free(m->notes);
     for (size_t i = 0; i < m->n_user_keys; i++)
         free(m->user_keys[i]);
+    for (size_t i = 0; i < m->n_sockets; i++) {
+        free(m->sockets[i].unit);
+        free(m->sockets[i].name);
+        free(m->sockets[i].listen);
+    }
+    free(m->sockets);
     free(m->service);
     free(m->app_name);
     free(m->version);

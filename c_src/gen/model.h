@@ -10,11 +10,19 @@
 /** Most override and drop values together. */
 #define GEN_MAX_USER_KEYS 64
 
-/** The unit files the generator can write. */
-enum unit_file { UF_SERVICE, UF_RESTART_PATH, UF_RESTART_SERVICE, UF_RUNTIME_ENV, UF_COUNT };
+/** The unit files the generator can write; UF_SOCKET stands for every socket unit, one per
+ * `sockets` value, told apart by the directive's `part`. */
+enum unit_file {
+    UF_SERVICE,
+    UF_RESTART_PATH,
+    UF_RESTART_SERVICE,
+    UF_RUNTIME_ENV,
+    UF_SOCKET,
+    UF_COUNT
+};
 
 /** Sections of a unit file, in output order. */
-enum unit_section { SEC_UNIT, SEC_SERVICE, SEC_PATH, SEC_INSTALL, SEC_COUNT };
+enum unit_section { SEC_UNIT, SEC_SERVICE, SEC_PATH, SEC_SOCKET, SEC_INSTALL, SEC_COUNT };
 
 /** emitted: written as is; gated: written in the form the target version knows;
  * dropped: left out, for the target version or because an option opened it. */
@@ -23,6 +31,7 @@ enum directive_status { DS_EMITTED, DS_GATED, DS_DROPPED };
 /** One directive of one unit file. */
 struct directive {
     enum unit_file file;
+    unsigned part; /**< for UF_SOCKET: the index of the socket unit in unit_model.sockets */
     enum unit_section section;
     const char *key;
     char *value;
@@ -44,6 +53,13 @@ struct note {
     const char *key;
     char *text;
     bool warn;
+};
+
+/** A socket unit and the socket it passes, for the manifest. */
+struct unit_socket {
+    char *unit;   /**< file name, e.g. "foo.socket" */
+    char *name;   /**< FileDescriptorName= */
+    char *listen; /**< ListenStream= as given (unescaped) */
 };
 
 /** Everything the writer needs. */
@@ -68,6 +84,10 @@ struct unit_model {
     size_t n_notes;
     char *user_keys[GEN_MAX_USER_KEYS]; /**< directive names only an override brought */
     size_t n_user_keys;
+    struct unit_socket *sockets; /**< the socket units, in `sockets` order */
+    size_t n_sockets;
+    unsigned long socket_backlog; /**< Backlog= of every socket unit, 0: systemd's default */
+    unsigned long fd_store_max;   /**< FileDescriptorStoreMax= as written, 0 when not */
 };
 
 /** Builds the model from validated-on-the-way options. Returns 0, or -EINVAL with one
@@ -77,7 +97,14 @@ int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf 
 /** Frees the model. */
 void unit_model_free(struct unit_model *m);
 
-/** File name of a unit file for service `svc`, e.g. "foo-restart.path". */
+/** File name of a unit file for service `svc`, e.g. "foo-restart.path"; for UF_SOCKET the
+ * first socket unit's. */
 void unit_file_name(struct buf *out, enum unit_file f, const char *svc);
+
+/** File name of the unit file directive `d` belongs to. */
+void directive_file_name(const struct unit_model *m, const struct directive *d, struct buf *out);
+
+/** True for the service units, which `systemd-analyze security` assesses. */
+bool unit_file_is_service(enum unit_file f);
 
 #endif

@@ -4,6 +4,7 @@
  *   exec_env.c   ExecStart=/ExecStartPre= command lines and Environment=
  *   hardening.c  hardening profiles, network, socket binding, exposure
  *   sandbox.c    sandbox paths, the chroot, implied PrivateMounts=
+ *   sockets.c    socket units, their ties to the service, the fd store
  *   sections.c   [Unit] and [Service] basics, companion units and files
  *   overrides.c  the user's override and drop values, applied last
  *   sdver.c      what each systemd version knows
@@ -14,6 +15,7 @@
 #include "escape.h"
 #include "model.h"
 #include "sdver.h"
+#include "sockspec.h"
 
 #include <stdbool.h>
 
@@ -36,6 +38,8 @@ struct ctx {
     /* Resolved before anything is built (resolve_network), read by the builders. */
     unsigned long ports[GEN_MAX_PORTS];
     size_t nports;
+    struct sock_spec *socks; /**< `sockets`, parsed (resolve_sockets) */
+    size_t nsocks;
     bool bind_caps;   /**< a listen port below 1024 */
     bool env_service; /**< the runtime environment service: asked for, or implied by its script */
     bool mix_layout;  /**< layout = mix_systemd */
@@ -106,6 +110,12 @@ int build_companion_files(struct ctx *c);
 void restart_flag(const struct ctx *c, struct buf *out);
 int build_restart_units(struct ctx *c);
 int build_runtime_env_unit(struct ctx *c);
+
+/* sockets.c */
+int resolve_sockets(struct ctx *c);
+int build_sockets(struct ctx *c);
+bool socket_port(const struct ctx *c, unsigned long port);
+bool denies_all_ip(const struct ctx *c);
 
 /* overrides.c */
 int apply_user_changes(struct ctx *c);

@@ -1,6 +1,7 @@
 #include "opts.h"
 
 #include "escape.h"
+#include "sockspec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,9 @@ static const struct gen_opts DEFAULTS = {
     .start_limit_burst = 5,
     .start_limit_interval_sec = 60,
     .limit_nofile = 65536,
+    /* journald.conf's defaults, which apply while these are not given. */
+    .log_rate_limit_interval_sec = 30,
+    .log_rate_limit_burst = 10000,
     .dist_port_min = 9100,
     .dist_port_max = 9105,
     .runtime_directory_mode = 0750,
@@ -142,6 +146,23 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"start_limit_interval_sec", OPT_UINT, O(start_limit_interval_sec),
      "StartLimitIntervalSec=", NULL},
     {"limit_nofile", OPT_UINT, O(limit_nofile), "LimitNOFILE=", NULL},
+    {"log_rate_limit_interval_sec", OPT_UINT, O(log_rate_limit_interval_sec),
+     "LogRateLimitIntervalSec=, journald's rate limit for the service (0: none; systemd 240), "
+     "written only when given, else journald.conf's RateLimitIntervalSec= applies. The limit "
+     "counts per unit and per priority (5 pools: emerg to crit, err, warning, notice and info, "
+     "debug), its burst scaled up with the journal's free space; the sender is not told: "
+     "journald drops the entries and later logs \"Suppressed N messages\" "
+     "(MESSAGE_ID=a596d6fe7bfa4994828e72309e95d61e)",
+     NULL},
+    {"log_rate_limit_burst", OPT_UINT, O(log_rate_limit_burst),
+     "LogRateLimitBurst=: entries per interval and priority before journald drops the rest (0: "
+     "no limit), written only when given, else journald.conf's RateLimitBurst= applies",
+     NULL},
+    {"fd_store_max", OPT_UINT, O(fd_store_max),
+     "FileDescriptorStoreMax=: descriptors systemd keeps for the service (vigil:store_fds needs "
+     "it above 0); on systemd 252 a restart keeps them, a stop then start drops them; from 254 "
+     "FileDescriptorStorePreserve=yes keeps them while the unit is loaded",
+     NULL},
     {"dist_port_min", OPT_UINT, O(dist_port_min), "first distribution port (fixed_ports)", NULL},
     {"dist_port_max", OPT_UINT, O(dist_port_max), "last distribution port (fixed_ports)", NULL},
     {"runtime_directory_mode", OPT_MODE, O(runtime_directory_mode), "RuntimeDirectoryMode=", NULL},
@@ -169,6 +190,17 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "TCP ports the release listens on (below 1024: the bind capability; with fixed_ports: "
      "allowed to bind)",
      NULL},
+    {"sockets", OPT_SOCKETS, O(sockets),
+     "NAME=LISTEN: a socket unit listens and passes the socket as NAME (LISTEN_FDNAMES); "
+     "LISTEN is a port (IPv6 and IPv4), ADDRESS:PORT, [ADDRESS6]:PORT or the absolute path of "
+     "an AF_UNIX socket (app_user's and app_group's, mode 0660; root's with dynamic_user). "
+     "The first is <service_name>.socket, the others <service_name>-NAME.socket; the service "
+     "needs no bind capability for them, and with private_network they are its only way in",
+     NULL},
+    {"socket_backlog", OPT_UINT, O(socket_backlog),
+     "Backlog= of each socket unit (0: not written; systemd 252 asks for the most, which the "
+     "kernel caps at net.core.somaxconn, 4096 on Debian 12)",
+     NULL},
     {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)", NULL},
     {"credentials", OPT_LIST, O(credentials),
      "NAME=PATH: LoadCredential=NAME:PATH, read by the release from "
@@ -185,6 +217,11 @@ const struct opt_def GEN_OPT_DEFS[] = {
 
 _Static_assert(sizeof(GEN_OPT_DEFS) / sizeof(GEN_OPT_DEFS[0]) <= GEN_OPT_MAX + 1,
                "raise GEN_OPT_MAX");
+
+bool gen_opt_is_list(const struct opt_def *def)
+{
+    return def->kind == OPT_LIST || def->kind == OPT_PORTS || def->kind == OPT_SOCKETS;
+}
 
 size_t gen_opt_count(void)
 {
@@ -213,7 +250,7 @@ void gen_opts_free(struct gen_opts *o)
     for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++) {
         if (d->kind == OPT_STR)
             free(*FIELD(o, d, char *));
-        else if (d->kind == OPT_LIST || d->kind == OPT_PORTS)
+        else if (gen_opt_is_list(d))
             strlist_free(FIELD(o, d, struct strlist));
     }
     *o = (struct gen_opts){0};
@@ -308,6 +345,31 @@ static int set_scalar(struct gen_opts *o, const struct opt_def *def, const char 
     }
 }
 
+/* A socket: well formed, and neither its name nor its address taken by one listed before. */
+static int check_socket(const struct opt_def *def, const struct strlist *l, const char *value,
+                        struct buf *err)
+{
+    struct sock_spec s;
+    struct sock_spec other;
+    const char *problem = NULL;
+    if (sock_spec_parse(value, &s, &problem) < 0)
+        return fail_value(err, def->key, value, problem);
+    for (size_t i = 0; i < l->n; i++) {
+        (void)sock_spec_parse(l->v[i], &other, &problem);
+        problem = sock_spec_clash(&s, &other);
+        if (problem != NULL) {
+            struct buf why = {0};
+            buf_printf(&why, "%s (\"%s\")", problem, l->v[i]);
+            int r = fail_value(err, def->key, value, buf_str(&why));
+            buf_free(&why);
+            return r;
+        }
+    }
+    if (l->n >= GEN_MAX_SOCKETS)
+        return fail_value(err, def->key, value, "is beyond 16 sockets");
+    return 0;
+}
+
 /* One item of a list key, checked for the list's type before it is added. */
 static int check_item(const struct opt_def *def, const struct strlist *l, const char *value,
                       struct buf *err)
@@ -315,6 +377,8 @@ static int check_item(const struct opt_def *def, const struct strlist *l, const 
     unsigned long port = 0;
     if (def->choices != NULL && !one_of(value, def->choices))
         return refuse_choice(def, value, err);
+    if (def->kind == OPT_SOCKETS)
+        return check_socket(def, l, value, err);
     if (def->kind != OPT_PORTS)
         return 0;
     if (parse_uint(value, 10, 65535, &port) < 0 || port == 0)
@@ -344,7 +408,7 @@ static int set_list(struct gen_opts *o, const struct opt_def *def, const char *v
 int gen_opt_set(struct gen_opts *o, const struct opt_def *def, const char *value,
                 enum opt_origin origin, struct buf *err)
 {
-    if (def->kind == OPT_LIST || def->kind == OPT_PORTS)
+    if (gen_opt_is_list(def))
         return set_list(o, def, value, origin, err);
     o->origin[def - GEN_OPT_DEFS] = origin;
     return set_scalar(o, def, value, err);

@@ -14,6 +14,9 @@
 /** Most ports a port list (listen_ports) may hold. */
 #define GEN_MAX_PORTS 64
 
+/** Most sockets (socket units) `sockets` may hold. */
+#define GEN_MAX_SOCKETS 16
+
 /** Where a key's current value came from; a list given again from a later source replaces. */
 enum opt_origin { ORIGIN_DEFAULT, ORIGIN_CONFIG, ORIGIN_CLI };
 
@@ -32,17 +35,19 @@ struct gen_opts {
     bool private_network;
     unsigned long systemd_version, watchdog_sec, timeout_start_sec, shutdown_time;
     unsigned long timeout_stop_sec, restart_sec, start_limit_burst, start_limit_interval_sec;
-    unsigned long limit_nofile, dist_port_min, dist_port_max;
+    unsigned long limit_nofile, dist_port_min, dist_port_max, fd_store_max, socket_backlog;
+    unsigned long log_rate_limit_interval_sec, log_rate_limit_burst;
     unsigned long runtime_directory_mode, configuration_directory_mode, state_directory_mode;
     unsigned long cache_directory_mode, logs_directory_mode;
     struct strlist dirs, env_vars, env_files, exec_start_pre, read_write_paths, read_only_paths;
     struct strlist inaccessible_paths, unit_after, unit_wants, unit_requires, listen_ports;
-    struct strlist ip_address_allow, credentials, override, drop;
+    struct strlist ip_address_allow, credentials, override, drop, sockets;
     enum opt_origin origin[GEN_OPT_MAX]; /**< per key, index for index with GEN_OPT_DEFS */
 };
 
-/** How a key's value is read. OPT_PORTS is a list of TCP ports 1..65535. */
-enum opt_kind { OPT_STR, OPT_BOOL, OPT_UINT, OPT_MODE, OPT_LIST, OPT_PORTS };
+/** How a key's value is read. OPT_PORTS is a list of TCP ports 1..65535, OPT_SOCKETS a list
+ * of NAME=LISTEN sockets (sockspec.h) with distinct names and addresses. */
+enum opt_kind { OPT_STR, OPT_BOOL, OPT_UINT, OPT_MODE, OPT_LIST, OPT_PORTS, OPT_SOCKETS };
 
 /** One key of the table that drives parsing, `--help` and the model's error messages. */
 struct opt_def {
@@ -91,6 +96,9 @@ void gen_opts_help(struct buf *out);
 /** Writes one `key<TAB>kind` line per key (kind: string, bool, number, mode, list), for tools
  * that pass settings on, such as the mix task. */
 void gen_opts_kinds(struct buf *out);
+
+/** True for a key that takes a list (repeated, replaced as a whole by a later source). */
+bool gen_opt_is_list(const struct opt_def *def);
 
 /** Number of keys in GEN_OPT_DEFS. */
 size_t gen_opt_count(void);

@@ -76,6 +76,7 @@ static void help_value(struct buf *out, const void *f, enum opt_kind kind)
         break;
     case OPT_LIST:
     case OPT_PORTS:
+    case OPT_SOCKETS:
         for (size_t i = 0; i < ((const struct strlist *)f)->n; i++)
             buf_printf(out, "%s%s", i ? " " : "", ((const struct strlist *)f)->v[i]);
         break;
@@ -113,7 +114,7 @@ void gen_opts_help(struct buf *out)
             buf_addc(out, (char)(*k == '_' ? '-' : *k));
         buf_printf(out, "%s\n      %s", def->kind == OPT_BOOL ? "[=BOOL]" : " VALUE", def->help);
         help_choices(out, def);
-        buf_add(out, def->kind == OPT_LIST || def->kind == OPT_PORTS ? "; repeat for more" : "");
+        buf_add(out, gen_opt_is_list(def) ? "; repeat for more" : "");
         help_default(out, &d, def);
         buf_add(out, "\n");
     }
@@ -123,8 +124,8 @@ void gen_opts_help(struct buf *out)
 void gen_opts_kinds(struct buf *out)
 {
     static const char *const kinds[] = {
-        [OPT_STR] = "string", [OPT_BOOL] = "bool", [OPT_UINT] = "number",
-        [OPT_MODE] = "mode",  [OPT_LIST] = "list", [OPT_PORTS] = "list"};
+        [OPT_STR] = "string", [OPT_BOOL] = "bool",  [OPT_UINT] = "number", [OPT_MODE] = "mode",
+        [OPT_LIST] = "list",  [OPT_PORTS] = "list", [OPT_SOCKETS] = "list"};
     for (const struct opt_def *d = GEN_OPT_DEFS; d->key != NULL; d++)
         buf_printf(out, "%s\t%s\n", d->key, kinds[d->kind]);
 }

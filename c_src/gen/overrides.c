@@ -68,6 +68,12 @@ static const char *const NOT_ASSESSED[] = {
     "RestartPreventExitStatus",
     "TimeoutAbortSec",
     "LogLevelMax",
+    "LogRateLimitIntervalSec",
+    "LogRateLimitBurst",
+    "FileDescriptorStoreMax",
+    "FileDescriptorStorePreserve",
+    "Sockets",
+    "Also",
 };
 
 static bool assessed(const char *key)

@@ -8,35 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const RENDER_TEMPLATES[] = {"service.unit",
-                                        "restart.path",
-                                        "restart.service",
-                                        "runtime-environment.service",
-                                        "sysusers.conf",
-                                        "tmpfiles.conf",
-                                        NULL};
+const char *const RENDER_TEMPLATES[] = {
+    "service.unit", "restart.path",  "restart.service", "runtime-environment.service",
+    "socket.unit",  "sysusers.conf", "tmpfiles.conf",   NULL};
 
-static const char *const SECTION_NAMES[SEC_COUNT] = {"unit", "service", "path", "install"};
+static const char *const SECTION_NAMES[SEC_COUNT] = {"unit", "service", "path", "socket",
+                                                     "install"};
 
-static void render_section(const struct unit_model *m, enum unit_file f, enum unit_section s,
-                           struct buf *out)
+/* The directives of one section of unit file `f` (of socket unit `part` for UF_SOCKET). */
+static void render_section(const struct unit_model *m, enum unit_file f, unsigned part,
+                           enum unit_section s, struct buf *out)
 {
     for (size_t i = 0; i < m->n; i++) {
         const struct directive *d = &m->d[i];
-        if (d->file == f && d->section == s && d->status != DS_DROPPED)
+        if (d->file == f && d->section == s && d->status != DS_DROPPED &&
+            (f != UF_SOCKET || d->part == part))
             buf_printf(out, "%s=%s\n", d->key, d->value);
     }
 }
 
 /* Appends the text of placeholder `name`; -ENOENT when there is no such placeholder. */
-static int placeholder(const struct unit_model *m, enum unit_file f, const char *name,
-                       struct buf *out)
+static int placeholder(const struct unit_model *m, enum unit_file f, unsigned part,
+                       const char *name, struct buf *out)
 {
     for (int s = 0; s < SEC_COUNT; s++) {
         if (f != UF_COUNT && strcmp(name, SECTION_NAMES[s]) == 0) {
-            render_section(m, f, (enum unit_section)s, out);
+            render_section(m, f, part, (enum unit_section)s, out);
             return 0;
         }
+    }
+    if (f == UF_SOCKET && part < m->n_sockets && strcmp(name, "socket_unit") == 0) {
+        buf_add(out, m->sockets[part].unit);
+        return 0;
     }
     if (strcmp(name, "release") == 0) {
         buf_printf(out, "%s%s%s", m->app_name, m->version[0] ? " " : "", m->version);
@@ -57,8 +60,8 @@ static int placeholder(const struct unit_model *m, enum unit_file f, const char 
     return -ENOENT;
 }
 
-int render_template(const struct unit_model *m, enum unit_file f, const char *text, struct buf *out,
-                    struct buf *err)
+int render_template(const struct unit_model *m, enum unit_file f, unsigned part, const char *text,
+                    struct buf *out, struct buf *err)
 {
     buf_add(out, "");
     for (const char *p = text; *p;) {
@@ -71,7 +74,7 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
         buf_addn(out, p, (size_t)(open - p));
         char *name = xstrndup(open + 2, (size_t)(close - open - 2));
         /* A section block ends with its own newline; swallow the template's one after it. */
-        int r = placeholder(m, f, name, out);
+        int r = placeholder(m, f, part, name, out);
         if (r < 0)
             buf_printf(err, "templates: unknown placeholder {{%.63s}}", name);
         free(name);
@@ -85,7 +88,7 @@ int render_template(const struct unit_model *m, enum unit_file f, const char *te
 }
 
 static int render_one(const struct unit_model *m, const char *tmpl_dir, const char *tmpl,
-                      enum unit_file f, struct buf *out, struct buf *err)
+                      enum unit_file f, unsigned part, struct buf *out, struct buf *err)
 {
     struct buf path = {0};
     struct buf text = {0};
@@ -94,7 +97,7 @@ static int render_one(const struct unit_model *m, const char *tmpl_dir, const ch
     if (r < 0)
         buf_printf(err, "templates: cannot read %s: %s", buf_str(&path), strerror(-r));
     else
-        r = render_template(m, f, buf_str(&text), out, err);
+        r = render_template(m, f, part, buf_str(&text), out, err);
     buf_free(&path);
     buf_free(&text);
     return r;
@@ -109,10 +112,11 @@ static void push_file(struct rendered *out, const char *name, struct buf *conten
 
 /* Renders one template into the file `name` of the set; takes ownership of name. */
 static int render_file(const struct unit_model *m, const char *tmpl_dir, const char *tmpl,
-                       enum unit_file f, struct buf *name, struct rendered *out, struct buf *err)
+                       enum unit_file f, unsigned part, struct buf *name, struct rendered *out,
+                       struct buf *err)
 {
     struct buf content = {0};
-    int r = render_one(m, tmpl_dir, tmpl, f, &content, err);
+    int r = render_one(m, tmpl_dir, tmpl, f, part, &content, err);
     if (r == 0)
         push_file(out, buf_str(name), &content);
     buf_free(name);
@@ -131,20 +135,35 @@ static const char *lib_dir(const struct unit_model *m)
     return m->mix_layout ? "lib/" : "";
 }
 
-static int render_units(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
-                        struct buf *err)
+static int render_sockets(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
+                          struct buf *err)
 {
-    for (int f = 0; f < UF_COUNT; f++) {
-        if (!m->has_file[f])
-            continue;
+    for (size_t i = 0; i < m->n_sockets; i++) {
         struct buf name = {0};
-        buf_add(&name, unit_dir(m));
-        unit_file_name(&name, (enum unit_file)f, m->service);
-        int r = render_file(m, tmpl_dir, RENDER_TEMPLATES[f], (enum unit_file)f, &name, out, err);
+        buf_printf(&name, "%s%s", unit_dir(m), m->sockets[i].unit);
+        int r = render_file(m, tmpl_dir, RENDER_TEMPLATES[UF_SOCKET], UF_SOCKET, (unsigned)i, &name,
+                            out, err);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+static int render_units(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
+                        struct buf *err)
+{
+    for (int f = 0; f < UF_COUNT; f++) {
+        if (!m->has_file[f] || f == UF_SOCKET)
+            continue;
+        struct buf name = {0};
+        buf_add(&name, unit_dir(m));
+        unit_file_name(&name, (enum unit_file)f, m->service);
+        int r =
+            render_file(m, tmpl_dir, RENDER_TEMPLATES[f], (enum unit_file)f, 0, &name, out, err);
+        if (r < 0)
+            return r;
+    }
+    return render_sockets(m, tmpl_dir, out, err);
 }
 
 static int render_companions(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
@@ -160,7 +179,7 @@ static int render_companions(const struct unit_model *m, const char *tmpl_dir, s
             continue;
         struct buf name = {0};
         buf_printf(&name, "%s%s/%s.conf", lib_dir(m), comp[i].dir, m->service);
-        int r = render_file(m, tmpl_dir, comp[i].tmpl, UF_COUNT, &name, out, err);
+        int r = render_file(m, tmpl_dir, comp[i].tmpl, UF_COUNT, 0, &name, out, err);
         if (r < 0)
             return r;
     }
@@ -205,7 +224,7 @@ static void manifest_directive(const struct unit_model *m, const struct directiv
 {
     static const char *const status[] = {"emitted", "gated", "dropped"};
     struct buf file = {0};
-    unit_file_name(&file, d->file, m->service);
+    directive_file_name(m, d, &file);
     buf_add(out, "    {\"file\": ");
     json_str(out, buf_str(&file));
     buf_printf(out, ", \"section\": \"%s\", \"key\": ", SECTION_NAMES[d->section]);
@@ -225,7 +244,7 @@ static void manifest_exposure(const struct unit_model *m, struct buf *out)
     bool first = true;
     buf_add(out, "  \"unit_exposure\": {");
     for (int f = 0; f < UF_COUNT; f++) {
-        if (!m->has_file[f] || f == UF_RESTART_PATH)
+        if (!m->has_file[f] || !unit_file_is_service((enum unit_file)f))
             continue;
         struct buf name = {0};
         unit_file_name(&name, (enum unit_file)f, m->service);
@@ -239,6 +258,27 @@ static void manifest_exposure(const struct unit_model *m, struct buf *out)
         first = false;
     }
     buf_add(out, "},\n");
+}
+
+/* The socket units and what the service finds in them; the fd store's size. A null backlog
+ * is systemd's default: the kernel's net.core.somaxconn. */
+static void manifest_sockets(const struct unit_model *m, struct buf *out)
+{
+    buf_add(out, m->n_sockets ? "  \"sockets\": [\n" : "  \"sockets\": [");
+    for (size_t i = 0; i < m->n_sockets; i++) {
+        buf_add(out, "    {\"unit\": ");
+        json_str(out, m->sockets[i].unit);
+        buf_add(out, ", \"name\": ");
+        json_str(out, m->sockets[i].name);
+        buf_add(out, ", \"listen\": ");
+        json_str(out, m->sockets[i].listen);
+        if (m->socket_backlog > 0)
+            buf_printf(out, ", \"backlog\": %lu", m->socket_backlog);
+        else
+            buf_add(out, ", \"backlog\": null");
+        buf_add(out, i + 1 < m->n_sockets ? "},\n" : "}\n  ");
+    }
+    buf_printf(out, "],\n  \"fd_store_max\": %lu,\n", m->fd_store_max);
 }
 
 /* Keys that were given but had no effect, each with the reason. */
@@ -295,6 +335,7 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
     }
     buf_add(out, "],\n");
     manifest_exposure(m, out);
+    manifest_sockets(m, out);
     manifest_unused(m, out);
     manifest_notes(m, out);
     buf_add(out, "  \"directives\": [\n");

@@ -19,10 +19,11 @@ struct rendered {
 int render_all(const struct unit_model *m, const char *tmpl_dir, struct rendered *out,
                struct buf *err);
 
-/** Fills `text` (a template) for unit file `f`, or for a companion file when `f` is
- * UF_COUNT. Returns 0, or -EINVAL naming an unknown placeholder in `err`. */
-int render_template(const struct unit_model *m, enum unit_file f, const char *text, struct buf *out,
-                    struct buf *err);
+/** Fills `text` (a template) for unit file `f` (socket unit `part` of the model's sockets
+ * when `f` is UF_SOCKET), or for a companion file when `f` is UF_COUNT. Returns 0, or -EINVAL
+ * naming an unknown placeholder in `err`. */
+int render_template(const struct unit_model *m, enum unit_file f, unsigned part, const char *text,
+                    struct buf *out, struct buf *err);
 
 /** Writes the JSON manifest of every directive, its status and reason, and the expected
  * exposure score. */

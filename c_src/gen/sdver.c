@@ -18,6 +18,7 @@ static const struct {
 } SINCE[] = {
     {"Type=exec", 240},
     {"Type=notify-reload", 253},
+    {"FileDescriptorName", 227},
     {"AmbientCapabilities", 229},
     {"StartLimitIntervalSec", 230},
     {"MemoryDenyWriteExecute", 231},
@@ -54,12 +55,15 @@ static const struct {
     {"RestrictSUIDSGID", 242},
     {"ProtectKernelLogs", 244},
     {"ProtectClock", 245},
+    {"LogRateLimitIntervalSec", 240},
+    {"LogRateLimitBurst", 240},
     {"LoadCredential", 247},
     {"ProtectProc", 247},
     {"ProcSubset", 247},
     {"PrivateIPC", 248},
     {"SocketBindAllow", 249},
     {"SocketBindDeny", 249},
+    {"FileDescriptorStorePreserve", 254},
 };
 
 /* The version facts that are not directives, from systemd's NEWS and sources. */

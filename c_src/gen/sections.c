@@ -111,6 +111,18 @@ static void build_type(struct ctx *c)
         addf(c, SEC_SERVICE, "WatchdogSec", "watchdog_sec", false, o->watchdog_sec);
 }
 
+/* journald's rate limit for the unit, only where given: journald.conf's applies otherwise. */
+static void build_log_rate_limit(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    if (gen_opt_given(o, "log_rate_limit_interval_sec"))
+        addf(c, SEC_SERVICE, "LogRateLimitIntervalSec", "log_rate_limit_interval_sec", false,
+             o->log_rate_limit_interval_sec);
+    if (gen_opt_given(o, "log_rate_limit_burst"))
+        addf(c, SEC_SERVICE, "LogRateLimitBurst", "log_rate_limit_burst", false,
+             o->log_rate_limit_burst);
+}
+
 int build_process(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
@@ -133,6 +145,7 @@ int build_process(struct ctx *c)
     add(c, UF_SERVICE, SEC_SERVICE, "LimitCORE", "0", "no core files of the whole VM");
     add(c, UF_SERVICE, SEC_SERVICE, "UMask", o->umask, "umask");
     add_raw(c, SEC_SERVICE, "SyslogIdentifier", c->n.syslog, "syslog_identifier");
+    build_log_rate_limit(c);
     add_raw(c, SEC_SERVICE, "WorkingDirectory", c->n.working, "working_dir");
     add(c, UF_SERVICE, SEC_INSTALL, "WantedBy", "multi-user.target", "started at boot");
     return 0;

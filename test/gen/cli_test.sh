@@ -9,7 +9,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "cli_test: $*" >&2; exit 1; }
 
 "$BIN" --help >"$tmp/help"
-for key in app-name env-vars hardening watchdog-sec systemd-version dirs; do
+for key in app-name env-vars hardening watchdog-sec systemd-version dirs sockets socket-backlog \
+    fd-store-max log-rate-limit-interval-sec log-rate-limit-burst; do
     grep -q -- "--$key" "$tmp/help" || fail "--help lacks --$key"
 done
 grep -q 'default: strict' "$tmp/help" || fail "--help lacks the hardening default"
@@ -104,6 +105,86 @@ fi
 grep -qxF "vigil-unit: description: value \"\"a\"b\"\" has bad quoting ($tmp/badq:2)" "$tmp/err" ||
     fail "quoting error: $(cat "$tmp/err")"
 
+# sockets: NAME=LISTEN, refused where read with the key, the value and the problem; nothing
+# written. Each refusal below is one rule: the port, the address, the path, the name, a
+# second socket on the same name or address.
+refuse_socket() {
+    want=$1
+    shift
+    if "$BIN" --templates "$T" --output "$tmp/sock" --app-name foo "$@" 2>"$tmp/err"; then
+        fail "socket accepted: $*"
+    fi
+    grep -qxF "vigil-unit: sockets: $want" "$tmp/err" || fail "socket refusal: $(cat "$tmp/err")"
+    [ ! -e "$tmp/sock" ] || fail "files written for a refused socket"
+}
+refuse_socket 'value "http=70000" has a port that is not 1..65535' --sockets http=70000
+refuse_socket 'value "http=0" has a port that is not 1..65535' --sockets http=0
+refuse_socket 'value "http=127.0.0.1:0" has a port that is not 1..65535' --sockets http=127.0.0.1:0
+refuse_socket 'value "http=localhost:80" has an address that is not IPv4 dotted (127.0.0.1:PORT; host names are not resolved) or IPv6 in brackets' \
+    --sockets http=localhost:80
+refuse_socket 'value "http=::1:80" has an address that is not IPv4 dotted (127.0.0.1:PORT; host names are not resolved) or IPv6 in brackets' \
+    --sockets http=::1:80
+refuse_socket 'value "http=[::1]" has an IPv6 address without a port ([ADDRESS6]:PORT)' --sockets 'http=[::1]'
+refuse_socket 'value "http=[::g]:80" has an address that is not IPv6 (in brackets: [::1]:PORT)' \
+    --sockets 'http=[::g]:80'
+refuse_socket 'value "api=run/api.sock" has a relative path: an AF_UNIX socket needs an absolute path (or LISTEN is a port, ADDRESS:PORT or [ADDRESS6]:PORT)' \
+    --sockets api=run/api.sock
+long=/run/$(printf 'x%.0s' $(seq 1 103))
+refuse_socket "value \"api=$long\" has a path longer than an AF_UNIX socket address holds (107 bytes)" \
+    --sockets "api=$long"
+"$BIN" --templates "$T" --print --app-name foo --sockets "api=${long%x}" >/dev/null ||
+    fail "a 107-byte socket path refused"
+refuse_socket 'value "a:b=80" has a name that is not printable ASCII without a colon (a file descriptor name, as LISTEN_FDNAMES carries it)' \
+    --sockets a:b=80
+refuse_socket 'value "=80" is not NAME=LISTEN (LISTEN: a port, ADDRESS:PORT, [ADDRESS6]:PORT or an absolute path)' \
+    --sockets =80
+refuse_socket 'value "http" is not NAME=LISTEN (LISTEN: a port, ADDRESS:PORT, [ADDRESS6]:PORT or an absolute path)' \
+    --sockets http
+refuse_socket "value \"$(printf 'n%.0s' $(seq 1 256))=80\" has a name longer than 255 characters" \
+    --sockets "$(printf 'n%.0s' $(seq 1 256))=80"
+refuse_socket 'value "http=8080" repeats the name of another socket ("http=80")' \
+    --sockets http=80 --sockets http=8080
+refuse_socket 'value "admin=127.0.0.1:80" binds a port another socket binds on the same or any address ("http=80")' \
+    --sockets http=80 --sockets admin=127.0.0.1:80
+refuse_socket 'value "b=/run/a.sock" repeats the path of another socket ("a=/run/a.sock")' \
+    --sockets a=/run/a.sock --sockets b=/run/a.sock
+refuse_socket 'value "api=/run/foo/api.sock" is in the service'"'"'s runtime dir, which systemd removes when the service stops (runtime_directory_preserve is not yes) while the socket unit listens on: put it beside, e.g. /run/NAME.sock' \
+    --sockets api=/run/foo/api.sock
+refuse_socket 'value "a b=81" makes the socket unit name of another socket (characters a unit name cannot hold become _)' \
+    --sockets http=80 --sockets a_b=82 --sockets 'a b=81'
+# Different addresses on one port are fine; a config file's list is checked the same way.
+"$BIN" --templates "$T" --print --app-name foo --sockets v4=127.0.0.1:80 --sockets 'v6=[::1]:80' >/dev/null ||
+    fail "loopback v4 and v6 on one port refused"
+printf 'app_name = foo\nsockets = http=80\nsockets = web=0.0.0.0:80\n' >"$tmp/socks"
+if "$BIN" --templates "$T" --print --config "$tmp/socks" 2>"$tmp/err"; then
+    fail "config sockets clash accepted"
+fi
+grep -qxF "vigil-unit: sockets: value \"web=0.0.0.0:80\" binds a port another socket binds on the same or any address (\"http=80\") ($tmp/socks:3)" "$tmp/err" ||
+    fail "config socket refusal: $(cat "$tmp/err")"
+if "$BIN" --templates "$T" --print --app-name foo --socket-backlog -1 2>"$tmp/err"; then
+    fail "negative backlog accepted"
+fi
+grep -qx 'vigil-unit: socket_backlog: value "-1" is not a whole number up to 1000000000' "$tmp/err" ||
+    fail "backlog error: $(cat "$tmp/err")"
+for key in fd-store-max log-rate-limit-interval-sec log-rate-limit-burst; do
+    if "$BIN" --templates "$T" --print --app-name foo "--$key" 1.5 2>"$tmp/err"; then
+        fail "--$key 1.5 accepted"
+    fi
+    grep -qx "vigil-unit: $(echo "$key" | tr - _): value \"1.5\" is not a whole number up to 1000000000" "$tmp/err" ||
+        fail "$key error: $(cat "$tmp/err")"
+done
+# The fd store outlives a stop from systemd 254 (FileDescriptorStorePreserve=); 252 lacks it,
+# quietly: nothing asked for it by name.
+"$BIN" --templates "$T" --print --app-name foo --fd-store-max 8 --systemd-version 254 >"$tmp/print"
+grep -qx 'FileDescriptorStoreMax=8' "$tmp/print" || fail "fd_store_max on 254"
+grep -qx 'FileDescriptorStorePreserve=yes' "$tmp/print" || fail "no FileDescriptorStorePreserve= on 254"
+"$BIN" --templates "$T" --print --app-name foo --fd-store-max 8 >"$tmp/print" 2>"$tmp/err"
+! grep -q 'FileDescriptorStorePreserve' "$tmp/print" || fail "FileDescriptorStorePreserve= on 252"
+[ ! -s "$tmp/err" ] || fail "fd_store_max on 252 warned: $(cat "$tmp/err")"
+# journald's rate limit only where given.
+"$BIN" --templates "$T" --print --app-name foo >"$tmp/print"
+! grep -q '^LogRateLimit' "$tmp/print" || fail "LogRateLimit written without the keys"
+
 "$BIN" --templates "$T" --print --app-name foo_bar >"$tmp/print"
 grep -qx 'ExecStart=/srv/foo-bar/current/bin/foo_bar start' "$tmp/print" || fail "--print output"
 
@@ -145,6 +226,8 @@ grep -q 'restart_method: value "touch" needs runtime in dirs' "$tmp/err" || fail
 "$BIN" --keys >"$tmp/keys"
 grep -qx "$(printf 'env_vars\tlist')" "$tmp/keys" || fail "--keys: env_vars"
 grep -qx "$(printf 'dynamic_user\tbool')" "$tmp/keys" || fail "--keys: dynamic_user"
+grep -qx "$(printf 'sockets\tlist')" "$tmp/keys" || fail "--keys: sockets"
+grep -qx "$(printf 'fd_store_max\tnumber')" "$tmp/keys" || fail "--keys: fd_store_max"
 [ "$(wc -l <"$tmp/keys")" -eq "$(grep -c '^  --[a-z]' "$tmp/help" | awk '{print $1 - 6}')" ] ||
     fail "--keys and --help list different keys"
 echo "cli_test: ok"

@@ -16,6 +16,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char TEMPLATE[] = "[Unit]\n{{unit}}\n[Service]\n{{service}}\n[Install]\n{{install}}\n";
+static const char SOCKET_TEMPLATE[] = "# {{socket_unit}}\n[Unit]\n{{unit}}\n[Socket]\n{{socket}}\n"
+                                      "[Install]\n{{install}}\n";
 
 /* An override's value is the user's unit file syntax, written as is: not unquoted here. */
 static bool from_override(const struct unit_model *m, const char *line, const char *eq)
@@ -64,9 +66,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct unit_model m;
     gen_opts_init(&o);
     if (gen_opts_read_config(&o, text, "fuzz", &err) == 0 && unit_model_build(&o, &m, &err) == 0) {
-        if (render_template(&m, UF_SERVICE, TEMPLATE, &out, &err) != 0)
+        if (render_template(&m, UF_SERVICE, 0, TEMPLATE, &out, &err) != 0)
             abort();
         check_output(&m, out.data);
+        for (unsigned i = 0; i < m.n_sockets; i++) {
+            buf_free(&out);
+            if (render_template(&m, UF_SOCKET, i, SOCKET_TEMPLATE, &out, &err) != 0)
+                abort();
+            check_output(&m, out.data);
+        }
         unit_model_free(&m);
     } else if (err.len == 0) {
         abort(); /* a refusal must say why */

@@ -14,6 +14,7 @@
 #include "model.h"
 #include "opts.h"
 #include "sdver.h"
+#include "sockspec.h"
 #include "unquote.h"
 
 static char *quoted(const char *s, bool force)
@@ -325,6 +326,153 @@ static void test_overrides(void **state)
     buf_free(&err);
 }
 
+static struct sock_spec sock(const char *s)
+{
+    struct sock_spec spec;
+    const char *problem = NULL;
+    assert_int_equal(sock_spec_parse(s, &spec, &problem), 0);
+    assert_null(problem);
+    return spec;
+}
+
+/* NAME=LISTEN as ListenStream= reads LISTEN; addresses written back canonical. */
+static void test_sock_specs(void **state)
+{
+    (void)state;
+    struct sock_spec a = sock("http=080");
+    assert_int_equal(a.kind, SK_PORT);
+    assert_int_equal(a.port, 80);
+    assert_string_equal(a.listen, "80");
+    assert_true(sock_spec_dual(&a));
+    a = sock("v6=[0:0::0001]:443");
+    assert_int_equal(a.kind, SK_IPV6);
+    assert_string_equal(a.listen, "[::1]:443");
+    assert_false(a.wildcard);
+    a = sock("any v6=[::]:443");
+    assert_string_equal(a.name, "any v6");
+    assert_true(sock_spec_dual(&a));
+    a = sock("v4=0.0.0.0:443");
+    assert_true(a.wildcard);
+    assert_false(sock_spec_dual(&a));
+    a = sock("unix=/run/a b%.sock");
+    assert_int_equal(a.kind, SK_PATH);
+    assert_int_equal(a.port, 0);
+    struct sock_spec b;
+    const char *problem = NULL;
+    const char *bad[] = {"x=65536", "x=1.2.3.4.5:80", "x=[::1]80", "x=./a",       "x=",
+                         "=1",      "x\tz=80",        "x=/run//a", "x=@abstract", "x=-1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        assert_int_equal(sock_spec_parse(bad[i], &b, &problem), -EINVAL);
+        assert_non_null(problem);
+    }
+}
+
+/* Two sockets clash when one would keep the other from binding. */
+static void test_sock_clash(void **state)
+{
+    (void)state;
+    const char *ok[][2] = {{"a=80", "b=81"},
+                           {"a=127.0.0.1:80", "b=[::1]:80"},
+                           {"a=0.0.0.0:80", "b=[::1]:80"},
+                           {"a=127.0.0.1:80", "b=127.0.0.2:80"},
+                           {"a=/run/a.sock", "b=/run/b.sock"},
+                           {"a=/run/a.sock", "b=80"}};
+    const char *clash[][2] = {{"a=80", "a=81"},
+                              {"a=80", "b=127.0.0.1:80"},
+                              {"a=[::]:80", "b=10.0.0.1:80"},
+                              {"a=0.0.0.0:80", "b=127.0.0.1:80"},
+                              {"a=[::1]:80", "b=[0::1]:80"},
+                              {"a=/run/a.sock", "b=/run/a.sock"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+        struct sock_spec a = sock(ok[i][0]), b = sock(ok[i][1]);
+        assert_null(sock_spec_clash(&a, &b));
+        assert_null(sock_spec_clash(&b, &a));
+    }
+    for (size_t i = 0; i < sizeof(clash) / sizeof(*clash); i++) {
+        struct sock_spec a = sock(clash[i][0]), b = sock(clash[i][1]);
+        assert_non_null(sock_spec_clash(&a, &b));
+        assert_non_null(sock_spec_clash(&b, &a));
+    }
+}
+
+/* A port that a socket unit binds needs no capability in the service; with private_network
+ * the service denies every address to itself, which its sockets do not feel. */
+static void test_sockets_model(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\nlisten_ports = 80\nsockets = http=80\n"
+                           "sockets = admin=/run/foo-admin.sock\n",
+                           &m, &err),
+                     0);
+    assert_null(value_of(&m, "AmbientCapabilities"));
+    assert_string_equal(value_of(&m, "CapabilityBoundingSet"), "");
+    assert_string_equal(value_of(&m, "PrivateUsers"), "yes");
+    assert_int_equal(m.exposure_tenths, 11);
+    assert_int_equal(m.n_sockets, 2);
+    assert_string_equal(m.sockets[0].unit, "foo.socket");
+    assert_string_equal(m.sockets[1].unit, "foo-admin.socket");
+    assert_string_equal(value_of(&m, "Sockets"), "foo.socket");
+    assert_string_equal(value_of(&m, "Requires"), "foo.socket");
+    assert_string_equal(value_of(&m, "SocketMode"), "0660");
+    assert_null(value_of(&m, "IPAddressDeny"));
+    assert_null(value_of(&m, "Backlog"));
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nprivate_network = yes\nsockets = http=80\n"
+                           "socket_backlog = 512\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "IPAddressDeny"), "any");
+    assert_string_equal(value_of(&m, "Backlog"), "512");
+    assert_int_equal(m.socket_backlog, 512);
+    assert_int_equal(m.exposure_tenths, 5);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nsockets = http=80\nsystemd_version = 226\n", &m, &err),
+                     -EINVAL);
+    assert_string_equal(buf_str(&err), "sockets: value \"http=80\" needs systemd 227 for a named "
+                                       "socket (FileDescriptorName=, LISTEN_FDNAMES)");
+    buf_free(&err);
+    assert_int_equal(build("app_name = foo\nsocket_backlog = 9\n", &m, &err), 0);
+    assert_int_equal(m.n_unused, 1);
+    assert_string_equal(m.unused[0].key, "socket_backlog");
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
+/* The fd store and journald's rate limit, written only where given. */
+static void test_fd_store_and_log_limits(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\n", &m, &err), 0);
+    assert_null(value_of(&m, "FileDescriptorStoreMax"));
+    assert_null(value_of(&m, "LogRateLimitIntervalSec"));
+    assert_null(value_of(&m, "LogRateLimitBurst"));
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nfd_store_max = 4\nlog_rate_limit_burst = 0\n"
+                           "log_rate_limit_interval_sec = 30\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "FileDescriptorStoreMax"), "4");
+    assert_null(value_of(&m, "FileDescriptorStorePreserve"));
+    assert_string_equal(value_of(&m, "LogRateLimitBurst"), "0");
+    assert_string_equal(value_of(&m, "LogRateLimitIntervalSec"), "30");
+    assert_int_equal(m.fd_store_max, 4);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nfd_store_max = 4\nsystemd_version = 254\n", &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "FileDescriptorStorePreserve"), "yes");
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nfd_store_max = 4\nservice_type = exec\n", &m, &err), 0);
+    assert_null(value_of(&m, "FileDescriptorStoreMax"));
+    assert_int_equal(m.n_unused, 1);
+    assert_string_equal(m.unused[0].key, "fd_store_max");
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +491,10 @@ int main(void)
         cmocka_unit_test(test_config_cli_precedence),
         cmocka_unit_test(test_typed_options),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_sock_specs),
+        cmocka_unit_test(test_sock_clash),
+        cmocka_unit_test(test_sockets_model),
+        cmocka_unit_test(test_fd_store_and_log_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

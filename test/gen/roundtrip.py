@@ -6,10 +6,12 @@ backslashes, %, $, ;, spaces, non-ASCII) and random ones; `systemd --test --syst
 nobody, since it refuses root) loads the unit and dumps its parsed settings. The dumped
 Environment= values and command lines must equal the input exactly. Environment values also
 carry control characters (tab, newline, CR, ESC, ...), which systemd unescapes from a quoted
-Environment= word; the dump prints them raw. Values a context cannot carry (control characters
+Environment= word; the dump prints them raw. Socket names and AF_UNIX paths go through the
+socket units the same way (FileDescriptorName=, ListenStream=). Values a context cannot carry (control characters
 in command lines and plain settings, line breaks and control characters in environment values
 for targets before systemd accepts them) must be refused with the key named."""
 import argparse
+import json
 import os
 import random
 import re
@@ -161,6 +163,44 @@ def check_paths(args, tmp):
     refused(args, tmp, ["--read-write-paths", "@{state_dir}/x"], "read_write_paths",
             "refers to a dir not listed in dirs")
 
+# File descriptor names: printable ASCII but `:`, as systemd passes them in LISTEN_FDNAMES.
+SOCKET_NAMES = ["plain", "with space", 'double " quote', "single ' quote", "back\\slash", "100%",
+                "%n%i%%", "$HOME", ";", "@at", "{}[]()<>|&*?~#", "a-b.c_d", "\\x41", "-dash"]
+SOCKET_PATH = "/run/rt odd 100%/a $b é.sock"
+
+def c_unescape(text):
+    """A socket address as the dump prints it: non-ASCII bytes as octal C escapes."""
+    raw = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
+    return raw.encode("latin-1").decode("utf-8")
+
+def check_sockets(args, tmp):
+    """Each socket unit's name and address, as the manager reads them, are the ones given;
+    the service is triggered by every one."""
+    out = os.path.join(tmp, "sockets")
+    extra = []
+    for i, name in enumerate(SOCKET_NAMES):
+        extra += ["--sockets", f"{name}={9000 + i}"]
+    extra += ["--sockets", f"unix={SOCKET_PATH}"]
+    generate(args, out, extra)
+    manifest = json.load(open(os.path.join(out, "rt.manifest.json"), encoding="utf-8"))
+    want = {n: f"[::]:{9000 + i}" for i, n in enumerate(SOCKET_NAMES)}
+    want["unix"] = SOCKET_PATH
+    assert [s["name"] for s in manifest["sockets"]] == list(want), manifest["sockets"]
+    for s in manifest["sockets"]:
+        lines = dump(out, s["unit"])
+        listen = [c_unescape(l) for l in lines if l.startswith("ListenStream: ")]
+        assert f"FileDescriptorName: {s['name']}" in lines, \
+            f"{s['unit']}: name not read back: {[l for l in lines if 'FileDesc' in l]}"
+        assert listen == [f"ListenStream: {want[s['name']]}"], \
+            f"{s['unit']}: address not read back: {listen}"
+    triggered = [l for l in dump(out, "rt.service") if l.startswith("TriggeredBy: ")]
+    units = sorted(s["unit"] for s in manifest["sockets"])
+    assert sorted(l.split()[1] for l in triggered) == units, f"TriggeredBy: {triggered}"
+    for name, problem in (("a:b", "not printable ASCII"), ("tab\tx", "not printable ASCII"),
+                          ("é", "not printable ASCII"), (" edge", "starts or ends with a space")):
+        refused(args, tmp, ["--sockets", f"{name}=80"], "sockets", problem)
+    return len(want)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -179,9 +219,11 @@ def main():
         check_refused(args, tmp)
         check_env_versions(args, tmp)
         check_paths(args, tmp)
+        sockets = check_sockets(args, tmp)
     print(f"roundtrip: {len(FIXED)} fixed, {len(ENV_ONLY)} environment-only (control "
           f"characters) and {args.rounds * 40} random values (seed {args.seed}) read back "
-          f"exactly; {len(REFUSED) * 2 + len(ENV_REFUSED)} refusals named their key")
+          f"exactly, {sockets} socket units' names and addresses too; "
+          f"{len(REFUSED) * 2 + len(ENV_REFUSED) + 4} refusals named their key")
 
 if __name__ == "__main__":
     main()
