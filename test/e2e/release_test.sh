@@ -512,8 +512,8 @@ scenario_journal() {
     # The watchdog's summary, for tuning WatchdogSec=: on request, and when the node stops.
     local summary_id=7ae7a1b7f796442bb549d9dfeacc97af summary
     check "the watchdog writes its summary on request" ok "$(shop_tcp "probe watchdog_summary")"
-    journal_count MESSAGE_ID=$summary_id VIGIL_WATCHDOG_REASON=requested >/dev/null
-    summary=$(journal_json MESSAGE_ID=$summary_id VIGIL_WATCHDOG_REASON=requested |
+    journal_count MESSAGE_ID="$summary_id" VIGIL_WATCHDOG_REASON=requested >/dev/null
+    summary=$(journal_json MESSAGE_ID="$summary_id" VIGIL_WATCHDOG_REASON=requested |
         python3 "$HERE/journal_json.py" fields MESSAGE VIGIL_WATCHDOG_PINGS VIGIL_WATCHDOG_USEC \
             VIGIL_WATCHDOG_LATENESS_P99_US VIGIL_WATCHDOG_RECOMMENDED_SEC SYSLOG_IDENTIFIER)
     check_grep "summary: a readable MESSAGE" '^MESSAGE=watchdog: [0-9]+ pings in .*recommended WatchdogSec=[0-9]+s' "$summary"
@@ -524,7 +524,7 @@ scenario_journal() {
     check_grep "summary: under the release's name" '^SYSLOG_IDENTIFIER=shop$' "$summary"
     shop_stopped
     check "the watchdog writes its summary when the node stops" 1 \
-        "$(journal_count MESSAGE_ID=$summary_id VIGIL_WATCHDOG_REASON=shutdown)"
+        "$(journal_count MESSAGE_ID="$summary_id" VIGIL_WATCHDOG_REASON=shutdown)"
 }
 
 # The release built, its unit generated, the container booted and both installed.
