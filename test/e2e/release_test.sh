@@ -558,23 +558,9 @@ setup() {
     e2e_exec systemd-analyze log-level debug
 }
 
-ALL_SCENARIOS=(exposure start tcp journal reload watchdog restart_in_place reboot stop_from_inside stop
-    extend_timeout injection cycles escaping)
-scenarios=("$@")
-[ "${#scenarios[@]}" -gt 0 ] || scenarios=("${ALL_SCENARIOS[@]}")
-for scenario in "${scenarios[@]}"; do
-    declare -F "scenario_$scenario" >/dev/null || {
-        echo "unknown scenario '$scenario'; the scenarios: ${ALL_SCENARIOS[*]}" >&2
-        exit 2
-    }
-done
-
-e2e_require
-setup
-for scenario in "${scenarios[@]}"; do
-    echo "-- scenario: $scenario"
-    "scenario_$scenario"
-done
+SCENARIOS="exposure start tcp journal reload watchdog restart_in_place reboot stop_from_inside"
+SCENARIOS+=" stop extend_timeout injection cycles escaping"
+run_scenarios "$SCENARIOS" "$@"
 
 if e2e_stop; then pass "the container stopped, nothing left behind"; else fail "nothing left behind"; fi
 finish

@@ -180,22 +180,7 @@ setup() {
     fi
 }
 
-ALL_SCENARIOS=(activation baseline fd_store)
-scenarios=("$@")
-[ "${#scenarios[@]}" -gt 0 ] || scenarios=("${ALL_SCENARIOS[@]}")
-for scenario in "${scenarios[@]}"; do
-    declare -F "scenario_$scenario" >/dev/null || {
-        echo "unknown scenario '$scenario'; the scenarios: ${ALL_SCENARIOS[*]}" >&2
-        exit 2
-    }
-done
-
-e2e_require
-setup
-for scenario in "${scenarios[@]}"; do
-    echo "-- scenario: $scenario"
-    "scenario_$scenario"
-done
+run_scenarios "activation baseline fd_store" "$@"
 echo "-- $RESTARTS restarts under $RATE new connections a second (latency from connect to answer):"
 printf '     %s\n' "${FIGURES[@]}"
 
