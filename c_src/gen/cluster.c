@@ -100,6 +100,33 @@ static int check_bind_override(struct ctx *c)
     return 0;
 }
 
+/* The variables distribution sets: one of them from env_vars would replace the unit's, and
+ * ERL_FLAGS, RELEASE_COOKIE or HOME without the other two makes the placeholder the cookie. */
+static int check_env_vars(struct ctx *c)
+{
+    static const char *const OWN[] = {"ERL_FLAGS",
+                                      "RELEASE_COOKIE",
+                                      "HOME",
+                                      "RELEASE_NODE",
+                                      "RELEASE_DISTRIBUTION",
+                                      "RELEASE_REMOTE_VM_ARGS",
+                                      NULL};
+    const struct strlist *l = &c->o->env_vars;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *eq = strchr(l->v[i], '=');
+        char *name = xstrndup(l->v[i], eq ? (size_t)(eq - l->v[i]) : strlen(l->v[i]));
+        bool taken = one_of(name, OWN);
+        free(name);
+        if (taken)
+            return fail(c, "env_vars", l->v[i],
+                        "sets a variable distribution sets itself (ERL_FLAGS, RELEASE_COOKIE, "
+                        "HOME, RELEASE_NODE, RELEASE_DISTRIBUTION, RELEASE_REMOTE_VM_ARGS): the "
+                        "cookie would no longer come from the credential; use node_name, "
+                        "dist_address and dist_port, or vm.args for other VM flags");
+    }
+    return 0;
+}
+
 static int check_node_name(struct ctx *c)
 {
     const char *name = c->node;
@@ -176,6 +203,8 @@ static int check_mode(struct ctx *c)
     int r = check_address(c);
     if (r == 0)
         r = check_node_name(c);
+    if (r == 0)
+        r = check_env_vars(c);
     if (r == 0 && c->dist == DIST_TLS)
         r = check_tls(c);
     return r == 0 ? check_bind_override(c) : r;

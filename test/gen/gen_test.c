@@ -296,6 +296,9 @@ static void test_distribution_refusals(void **state)
             "private_network", "leaves no network");
     refused("app_name = foo\ndistribution = local\ncookie_file = /c\nsystemd_version = 246\n",
             "distribution", "needs systemd 247");
+    refused("app_name = foo\ndistribution = epmdless\ncookie_file = /c\n"
+            "env_vars = ERL_FLAGS=+S 2\n",
+            "env_vars", "the cookie would no longer come from the credential");
     refused("app_name = foo\ndistribution = local\ncookie_file = /c\n"
             "credentials = .erlang.cookie=/x\n",
             "credentials", "repeats a credential name");
