@@ -231,6 +231,11 @@ int resolve_distribution(struct ctx *c)
     int r = check_mode(c);
     if (r == 0)
         note(c, "distribution", OPENS[c->dist], false);
+    if (r == 0 && o->env_files.n > 0)
+        note(c, "env_files",
+             "with distribution, an environment file must not set ERL_FLAGS, RELEASE_COOKIE, "
+             "HOME or RELEASE_NODE: a lone -setcookie makes the placeholder the cookie",
+             true);
     if (r == 0 && strcmp(o->release_tool, "relx") == 0)
         note(c, "distribution",
              "relx: the release's vm.args must not set -sname, -name or -setcookie, and "
