@@ -1,0 +1,77 @@
+#include "manager.h"
+
+#include "run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* systemctl restart (without --no-block) waits for the restart job and exits non-zero unless
+ * its result is "done": for Type=notify the start completes at READY=1 and fails on
+ * TimeoutStartSec=, an exit before READY, or a failed dependency. */
+static int sc_restart(void *ctx, const char *unit, struct buf *err)
+{
+    (void)ctx;
+    const char *const argv[] = {"systemctl", "restart", unit, NULL};
+    int r = run_cmd(argv, NULL, err);
+    if (r < 0)
+        buf_printf(err, "cannot run systemctl: %s", strerror(-r));
+    return r == 0 ? 1 : (r < 0 ? r : -EIO);
+}
+
+static long main_pid(const char *unit)
+{
+    struct buf out = {0};
+    const char *const argv[] = {"systemctl", "show", "--property=MainPID", "--value", unit, NULL};
+    int r = run_cmd(argv, &out, &out);
+    long pid = r == 0 ? strtol(buf_str(&out), NULL, 10) : 0;
+    buf_free(&out);
+    return pid;
+}
+
+static int sc_running_dir(void *ctx, const char *unit, struct buf *out)
+{
+    (void)ctx;
+    long pid = main_pid(unit);
+    if (pid <= 0)
+        return 0;
+    char link[64];
+    char dir[PATH_MAX];
+    (void)snprintf(link, sizeof(link), "/proc/%ld/cwd", pid);
+    ssize_t n = readlink(link, dir, sizeof(dir) - 1);
+    if (n < 0)
+        return 0;
+    dir[n] = '\0';
+    buf_add(out, dir);
+    return 1;
+}
+
+static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf *out)
+{
+    (void)ctx;
+    char since[64];
+    (void)snprintf(since, sizeof(since), "--since=@%lld.%06lld", (long long)(since_us / 1000000),
+                   (long long)(since_us % 1000000));
+    const char *const argv[] = {"journalctl", "--unit",     unit, since,
+                                "--lines=20", "--no-pager", NULL};
+    (void)run_cmd(argv, out, out);
+}
+
+static void sc_describe(void *ctx, const char *unit, struct buf *out)
+{
+    (void)ctx;
+    const char *const argv[] = {"systemctl", "show", unit,
+                                "--property=ActiveState,SubState,MainPID,StatusText", NULL};
+    (void)run_cmd(argv, out, out);
+}
+
+const struct deploy_manager MANAGER_SYSTEMCTL = {
+    .ctx = NULL,
+    .restart = sc_restart,
+    .running_dir = sc_running_dir,
+    .journal = sc_journal,
+    .describe = sc_describe,
+};
