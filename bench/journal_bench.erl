@@ -70,6 +70,8 @@
 -define(IDENTIFIER, <<"journal_bench">>).
 -define(FORMATTER, {logger_formatter, #{template => [msg], single_line => false}}).
 -define(OLP, journal_bench_udp).
+%% Calls timed one by one in the NIF-only table.
+-define(N_NIF, 40000).
 %% How long the receiver's count must stand still, short of what was sent, for a row to be over.
 -define(QUIET_MS, 150).
 
@@ -101,7 +103,42 @@ run(CBench, Path, WithLibsystemd) ->
     print(Best, Path, Seconds, Load),
     WithLibsystemd orelse not_measured(),
     verdict(Best),
+    nif_calls(Path),
     port_close(get(receiver)).
+
+%% The NIF alone: each vigil_nif:journal_send/2 call timed on its own, as the handler makes it,
+%% from 1 and 8 processes. A call that held its scheduler for over 1 ms would show here, without
+%% the formatter and logger around it (their long schedules above are the OS's, as the floor
+%% row's are). Wall time still: a call the OS interrupts counts.
+nif_calls(Path) ->
+    {ok, J} = vigil_nif:journal_open(list_to_binary(Path), 8388608),
+    io:format("~nvigil's NIF call alone (vigil_nif:journal_send/2, ~b calls per case, each timed):~n",
+              [?N_NIF]),
+    [nif_case(J, Bytes, Procs) || Bytes <- [100, 4096], Procs <- [1, 8]],
+    ok.
+
+nif_case(J, Bytes, Procs) ->
+    Fields = [{<<"MESSAGE">>, binary:copy(<<"x">>, Bytes)}, {<<"PRIORITY">>, <<"6">>},
+              {<<"SYSLOG_IDENTIFIER">>, <<"bench">>}, {<<"ERL_PID">>, <<"<0.1.0>">>}],
+    Self = self(),
+    Each = ?N_NIF div Procs,
+    Pids = [spawn_link(fun() -> Self ! {times, self(), time_calls(J, Fields, Each, [])} end)
+            || _ <- lists:seq(1, Procs)],
+    Ns = lists:sort(lists:append([receive {times, P, T} -> T end || P <- Pids])),
+    timer:sleep(200),
+    Pick = fun(Q) -> lists:nth(max(1, ceil(Q * length(Ns))), Ns) / 1000 end,
+    io:format("  ~5b B, ~b ~ts: p50 ~.1f us, p99.9 ~.1f us, max ~.1f us, over 1 ms: ~b~n",
+              [Bytes, Procs, plural(Procs), Pick(0.5), Pick(0.999), Pick(1.0),
+               length([T || T <- Ns, T > 1000000])]).
+
+time_calls(_J, _Fields, 0, Acc) ->
+    Acc;
+time_calls(J, Fields, N, Acc) ->
+    %% A fresh time slice first, so that the process is not switched out between the two clocks.
+    erlang:yield(),
+    T0 = erlang:monotonic_time(nanosecond),
+    _ = vigil_nif:journal_send(J, Fields),
+    time_calls(J, Fields, N - 1, [erlang:monotonic_time(nanosecond) - T0 | Acc]).
 
 rows(CBench, Path, WithLibsystemd) ->
     File = filename:join("/tmp", "vigil-jbench-" ++ os:getpid() ++ ".log"),

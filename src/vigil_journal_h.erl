@@ -485,11 +485,9 @@ priority(_) -> <<"6">>.
 %% logger_formatter's pass over every character (seconds for a message of megabytes).
 message(#{msg := {string, Text}} = Event, #{formatter := Formatter} = Config, State)
   when Formatter =:= ?DEFAULT_FORMATTER ->
-    try unicode:characters_to_binary(Text) of
-        Bin when is_binary(Bin) -> Bin;
-        _ -> formatted(Event, Config, State)
-    catch
-        _:_ -> formatted(Event, Config, State)
+    case text(Text) of
+        error -> formatted(Event, Config, State);
+        Bin -> Bin
     end;
 message(Event, Config, State) ->
     formatted(Event, Config, State).
@@ -592,11 +590,9 @@ value(V, State) ->
 %% A formatter's output as bytes: text as UTF-8, binaries as they are; anything that is not
 %% chardata is shown as a term.
 chardata(Data, State) ->
-    try unicode:characters_to_binary(Data) of
-        Bin when is_binary(Bin) -> Bin;
-        _ -> bytes(Data, State)
-    catch
-        _:_ -> bytes(Data, State)
+    case text(Data) of
+        error -> bytes(Data, State);
+        Bin -> Bin
     end.
 
 bytes(Data, State) ->

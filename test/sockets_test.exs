@@ -6,15 +6,7 @@ defmodule Vigil.SocketsTest do
 
   describe "the fd store, under a manager" do
     setup do
-      receiver = Receiver.open()
-      Receiver.restart_vigil([{"NOTIFY_SOCKET", receiver.path}])
-
-      on_exit(fn ->
-        Receiver.close(receiver)
-        Receiver.restart_vigil([{"NOTIFY_SOCKET", nil}])
-      end)
-
-      %{receiver: receiver}
+      %{receiver: Receiver.under_manager()}
     end
 
     test "store_fds passes the socket itself and returns once the manager read it", %{

@@ -20,6 +20,20 @@ defmodule Vigil.TestReceiver do
     File.rm_rf!(dir)
   end
 
+  # For a test's setup: vigil restarted under a fresh receiver, and without a manager once the
+  # test is over. Returns the receiver.
+  def under_manager do
+    receiver = open()
+    restart_vigil([{"NOTIFY_SOCKET", receiver.path}])
+
+    ExUnit.Callbacks.on_exit(fn ->
+      close(receiver)
+      restart_vigil([{"NOTIFY_SOCKET", nil}])
+    end)
+
+    receiver
+  end
+
   # Variables given as nil are removed. The application's start/stop reports are silenced.
   def restart_vigil(env) do
     :logger.set_primary_config(:level, :warning)

@@ -67,18 +67,7 @@ next_store(Timeout) ->
 port_of(#{port := Port}) -> Port.
 
 with_manager(Tests) ->
-    {foreach,
-     fun() ->
-             R = vigil_test_receiver:open(path),
-             vigil_test_receiver:start_vigil_with(
-               [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))}]),
-             R
-     end,
-     fun(R) ->
-             vigil_test_receiver:close(R),
-             vigil_test_receiver:start_vigil_without_manager()
-     end,
-     [fun(R) -> {atom_to_list(Name), fun() -> ?MODULE:Name(R) end} end || Name <- Tests]}.
+    vigil_test_receiver:foreach_under_manager(?MODULE, Tests).
 
 fd_store_test_() ->
     with_manager([store_inet_backend, store_socket_backend, store_socket_module,

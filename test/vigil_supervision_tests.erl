@@ -11,18 +11,7 @@
 %% ---- fixtures ----
 
 with_receiver(Tests) ->
-    {foreach,
-     fun() ->
-             R = vigil_test_receiver:open(path),
-             vigil_test_receiver:start_vigil_with(
-               [{"NOTIFY_SOCKET", binary_to_list(vigil_test_receiver:address(R))}]),
-             R
-     end,
-     fun(R) ->
-             vigil_test_receiver:close(R),
-             vigil_test_receiver:start_vigil_without_manager()
-     end,
-     [fun(R) -> {atom_to_list(Name), fun() -> ?MODULE:Name(R) end} end || Name <- Tests]}.
+    vigil_test_receiver:foreach_under_manager(?MODULE, Tests).
 
 expect(R, Bytes) ->
     ?assertEqual({ok, Bytes}, recv(R, 1000)).

@@ -6,15 +6,7 @@ defmodule VigilTest do
 
   describe "under a manager" do
     setup do
-      receiver = Receiver.open()
-      Receiver.restart_vigil([{"NOTIFY_SOCKET", receiver.path}])
-
-      on_exit(fn ->
-        Receiver.close(receiver)
-        Receiver.restart_vigil([{"NOTIFY_SOCKET", nil}])
-      end)
-
-      %{receiver: receiver}
+      %{receiver: Receiver.under_manager()}
     end
 
     test "each function sends its exact bytes", %{receiver: r} do

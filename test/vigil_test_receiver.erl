@@ -4,7 +4,8 @@
 -module(vigil_test_receiver).
 
 -export([open/1, address/1, recv/2, recv_all/1, close/1, close_socket/1, reopen/1,
-         start_vigil_with/1, start_vigil_without_manager/0, fill_queue/1, drain/1]).
+         start_vigil_with/1, start_vigil_without_manager/0, fill_queue/1, drain/1,
+         foreach_under_manager/2]).
 
 -type receiver() :: #{socket := socket:socket() | undefined, address := binary(),
                       sockaddr := map(), kind := path | abstract, dir := string() | undefined}.
@@ -82,6 +83,22 @@ start_vigil_without_manager() ->
     persistent_term:erase({vigil, env}),
     [os:unsetenv(V) || V <- ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]],
     ok = application:start(vigil).
+
+%% An EUnit fixture: each of Module:Name(Receiver) for Name in Tests with vigil started under a
+%% fresh receiver standing in for the manager, and vigil without a manager afterwards.
+-spec foreach_under_manager(module(), [atom()]) -> term().
+foreach_under_manager(Module, Tests) ->
+    {foreach,
+     fun() ->
+             R = open(path),
+             start_vigil_with([{"NOTIFY_SOCKET", binary_to_list(address(R))}]),
+             R
+     end,
+     fun(R) ->
+             close(R),
+             start_vigil_without_manager()
+     end,
+     [fun(R) -> {atom_to_list(Name), fun() -> Module:Name(R) end} end || Name <- Tests]}.
 
 %% Send pings until the receiver's queue refuses one; returns how many it holds.
 -spec fill_queue(non_neg_integer()) -> non_neg_integer().

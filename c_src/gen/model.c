@@ -208,6 +208,20 @@ static int resolve_features(struct ctx *c)
     return r;
 }
 
+/* A unit's 0 does not turn journald's rate limit off: systemd passes only values above 0 on to
+ * journald (unit_export_log_ratelimit_*), which then applies journald.conf's (measured on 252). */
+static int check_log_rate_limit(struct ctx *c)
+{
+    static const char *const KEYS[] = {"log_rate_limit_interval_sec", "log_rate_limit_burst"};
+    const unsigned long values[] = {c->o->log_rate_limit_interval_sec, c->o->log_rate_limit_burst};
+    for (size_t i = 0; i < 2; i++)
+        if (values[i] == 0 && gen_opt_given(c->o, KEYS[i]))
+            return fail_number(c, KEYS[i], 0,
+                               "does not turn journald's rate limit off for one unit (systemd "
+                               "then applies journald.conf's); give a large value instead");
+    return 0;
+}
+
 /* Settings that are fine alone but not together. */
 static int check_combinations(struct ctx *c)
 {
@@ -224,7 +238,7 @@ static int check_combinations(struct ctx *c)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
         return fail(c, "reload", o->reload, "needs service_type = notify to report the reload");
-    return 0;
+    return check_log_rate_limit(c);
 }
 
 /* The build order: resolve and check everything first, so that nothing is built from a value

@@ -147,7 +147,8 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "StartLimitIntervalSec=", NULL},
     {"limit_nofile", OPT_UINT, O(limit_nofile), "LimitNOFILE=", NULL},
     {"log_rate_limit_interval_sec", OPT_UINT, O(log_rate_limit_interval_sec),
-     "LogRateLimitIntervalSec=, journald's rate limit for the service (0: none; systemd 240), "
+     "LogRateLimitIntervalSec=, journald's rate limit for the service (systemd 240; above 0: "
+     "a unit's 0 is journald.conf's value), "
      "written only when given, else journald.conf's RateLimitIntervalSec= applies. The limit "
      "counts per unit and per priority (5 pools: emerg to crit, err, warning, notice and info, "
      "debug), its burst scaled up with the journal's free space; the sender is not told: "
@@ -155,8 +156,8 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "(MESSAGE_ID=a596d6fe7bfa4994828e72309e95d61e)",
      NULL},
     {"log_rate_limit_burst", OPT_UINT, O(log_rate_limit_burst),
-     "LogRateLimitBurst=: entries per interval and priority before journald drops the rest (0: "
-     "no limit), written only when given, else journald.conf's RateLimitBurst= applies",
+     "LogRateLimitBurst=: entries per interval and priority before journald drops the rest (above "
+     "0), written only when given, else journald.conf's RateLimitBurst= applies",
      NULL},
     {"fd_store_max", OPT_UINT, O(fd_store_max),
      "FileDescriptorStoreMax=: descriptors systemd keeps for the service (vigil:store_fds needs "

@@ -101,6 +101,11 @@ static int build_chroot(struct ctx *c)
     for (size_t i = 0; i < ARRAY_SIZE(CHROOT_SYSTEM); i++)
         add(c, UF_SERVICE, SEC_SERVICE, "BindReadOnlyPaths", CHROOT_SYSTEM[i],
             "chroot: programs, libraries and the files of /etc the BEAM and /bin/sh read");
+    /* Before 257 (BindLogSockets=) systemd binds no log socket in; without it vigil_journal_h
+     * has no journal, and a release that installs it from kernel's configuration does not boot.
+     * A socket on a read-only bind still takes datagrams. */
+    add(c, UF_SERVICE, SEC_SERVICE, "BindReadOnlyPaths", "-/run/systemd/journal/socket",
+        "chroot: journald's native socket, for vigil_journal_h");
     return bind_release(c);
 }
 

@@ -38,3 +38,24 @@ finish() {
     [ "$failed" -eq 0 ]
     exit
 }
+
+# run_scenarios "ALL..." [NAME...]: the scenarios named (default: all of ALL, in its order),
+# each checked to exist; then e2e_require, the script's setup, and scenario_NAME for each.
+run_scenarios() {
+    local all=$1 name
+    shift
+    local chosen=("$@")
+    [ "${#chosen[@]}" -gt 0 ] || read -r -a chosen <<<"$all"
+    for name in "${chosen[@]}"; do
+        declare -F "scenario_$name" >/dev/null || {
+            echo "unknown scenario '$name'; the scenarios: $all" >&2
+            exit 2
+        }
+    done
+    e2e_require
+    setup
+    for name in "${chosen[@]}"; do
+        echo "-- scenario: $name"
+        "scenario_$name"
+    done
+}

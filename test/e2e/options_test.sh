@@ -212,6 +212,11 @@ expect_chroot_common() {
     expect "$v" "write /srv/shop/current/probe" "error e*"
     expect "$v" "write /run/shop-$v/probe" ok
     expect "$v" "write /tmp/probe" ok
+    # journald's socket is bound in: the app's log entries reach the journal (vigil_journal_h).
+    expect "$v" "log info $v-in-chroot logged from the chroot" ok
+    sleep 0.5
+    check "shop-$v: its entry is in the journal" "logged from the chroot" \
+        "$(e2e_exec journalctl -q --no-pager -o cat _SYSTEMD_UNIT="shop-$v.service" REQUEST_ID="$v-in-chroot")"
 }
 gen_chroot() { variant chroot 4113 --chroot; }
 expect_chroot() { expect_chroot_common chroot; }

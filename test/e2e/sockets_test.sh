@@ -47,7 +47,8 @@ unit_as() {
 # under_load NAME PORT: RESTARTS restarts of the service while the client opens RATE
 # connections a second to PORT; sets `load` to the client's summary line and adds it to FIGURES.
 under_load() {
-    local name=$1 port=$2 i out
+    local name=$1 port=$2 i out gaps
+    shop_mark
     e2e_exec rm -f /tmp/load.stop
     out=$(mktemp)
     e2e_exec escript /vigil/test/e2e/load_client.escript 127.0.0.1 "$port" "$RATE" /tmp/load.stop 600 \
@@ -65,13 +66,23 @@ under_load() {
     load=$(grep -E '^sent ' "$out" || true)
     grep -E '^failure' "$out" | sed 's/^/     /' || true
     rm -f "$out"
-    FIGURES+=("$(printf '%-34s %s' "$name" "${load:-no result}")")
+    gaps=$(restart_gaps)
+    FIGURES+=("$(printf '%-24s %s; %s' "$name" "${load:-no result}" "$gaps")")
     echo "     $name: $load"
+}
+
+# The restart gaps since shop_mark, from the app's own journal entries: from the old VM closing
+# its listener to the new one listening; prints "gap_ms mean X max Y".
+restart_gaps() {
+    e2e_exec journalctl -q --no-pager -o short-unix --since=@"$SHOP_MARK" SYSLOG_IDENTIFIER=shop |
+        awk '/closing the listener/ { closed = $1 }
+             /listening on/ && closed { g = ($1 - closed) * 1000; n++; sum += g; if (g > max) max = g; closed = 0 }
+             END { printf "gap_ms mean %d max %d (%d restarts)\n", n ? sum / n : 0, max, n }'
 }
 
 # figure NAME: one number of the client's summary line.
 figure() {
-    sed -n "s/.* $1 \([0-9]*\).*/\1/p" <<<"$load"
+    awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$load"
 }
 
 # ---- scenarios ----
@@ -169,22 +180,7 @@ setup() {
     fi
 }
 
-ALL_SCENARIOS=(activation baseline fd_store)
-scenarios=("$@")
-[ "${#scenarios[@]}" -gt 0 ] || scenarios=("${ALL_SCENARIOS[@]}")
-for scenario in "${scenarios[@]}"; do
-    declare -F "scenario_$scenario" >/dev/null || {
-        echo "unknown scenario '$scenario'; the scenarios: ${ALL_SCENARIOS[*]}" >&2
-        exit 2
-    }
-done
-
-e2e_require
-setup
-for scenario in "${scenarios[@]}"; do
-    echo "-- scenario: $scenario"
-    "scenario_$scenario"
-done
+run_scenarios "activation baseline fd_store" "$@"
 echo "-- $RESTARTS restarts under $RATE new connections a second (latency from connect to answer):"
 printf '     %s\n' "${FIGURES[@]}"
 

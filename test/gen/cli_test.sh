@@ -166,6 +166,14 @@ if "$BIN" --templates "$T" --print --app-name foo --socket-backlog -1 2>"$tmp/er
 fi
 grep -qx 'vigil-unit: socket_backlog: value "-1" is not a whole number up to 1000000000' "$tmp/err" ||
     fail "backlog error: $(cat "$tmp/err")"
+# A unit's 0 would leave journald.conf's limit in place: refused, the key named.
+for key in log-rate-limit-interval-sec log-rate-limit-burst; do
+    if "$BIN" --templates "$T" --print --app-name foo "--$key" 0 2>"$tmp/err"; then
+        fail "$key 0 accepted"
+    fi
+    grep -q "^vigil-unit: $(echo "$key" | tr - _): value \"0\" does not turn journald's rate limit off" "$tmp/err" ||
+        fail "$key 0: $(cat "$tmp/err")"
+done
 for key in fd-store-max log-rate-limit-interval-sec log-rate-limit-burst; do
     if "$BIN" --templates "$T" --print --app-name foo "--$key" 1.5 2>"$tmp/err"; then
         fail "--$key 1.5 accepted"

@@ -451,16 +451,19 @@ static void test_fd_store_and_log_limits(void **state)
     assert_null(value_of(&m, "LogRateLimitIntervalSec"));
     assert_null(value_of(&m, "LogRateLimitBurst"));
     unit_model_free(&m);
-    assert_int_equal(build("app_name = foo\nfd_store_max = 4\nlog_rate_limit_burst = 0\n"
+    assert_int_equal(build("app_name = foo\nfd_store_max = 4\nlog_rate_limit_burst = 1000000\n"
                            "log_rate_limit_interval_sec = 30\n",
                            &m, &err),
                      0);
     assert_string_equal(value_of(&m, "FileDescriptorStoreMax"), "4");
     assert_null(value_of(&m, "FileDescriptorStorePreserve"));
-    assert_string_equal(value_of(&m, "LogRateLimitBurst"), "0");
+    assert_string_equal(value_of(&m, "LogRateLimitBurst"), "1000000");
     assert_string_equal(value_of(&m, "LogRateLimitIntervalSec"), "30");
     assert_int_equal(m.fd_store_max, 4);
     unit_model_free(&m);
+    /* A unit's 0 would not turn the limit off. */
+    assert_int_not_equal(build("app_name = foo\nlog_rate_limit_burst = 0\n", &m, &err), 0);
+    buf_free(&err);
     assert_int_equal(build("app_name = foo\nfd_store_max = 4\nsystemd_version = 254\n", &m, &err),
                      0);
     assert_string_equal(value_of(&m, "FileDescriptorStorePreserve"), "yes");

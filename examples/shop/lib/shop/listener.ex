@@ -45,8 +45,10 @@ defmodule Shop.Listener do
       {:ok, from_systemd} ->
         with {:ok, socket} <- :gen_tcp.listen(0, from_systemd ++ tcp), do: {:ok, socket, :systemd}
 
+      # A deep accept queue: in the fd store, it holds the clients that arrive while the VM
+      # restarts (OTP's default is 5). systemd's sockets come with theirs (listen_options).
       {:error, _} ->
-        with {:ok, socket} <- :gen_tcp.listen(port, tcp), do: store(socket)
+        with {:ok, socket} <- :gen_tcp.listen(port, [backlog: 1024] ++ tcp), do: store(socket)
     end
   end
 
@@ -67,22 +69,43 @@ defmodule Shop.Listener do
   @impl GenServer
   def handle_call(:source, _from, state), do: {:reply, state.source, state}
 
-  def handle_call(:new_conn, _from, state) do
-    pid = spawn_link(fn -> receive(do: ({:go, socket} -> serve(socket))) end)
-    {:reply, pid, %{state | conns: MapSet.put(state.conns, pid)}}
-  end
-
   @impl GenServer
+  def handle_info({:accepted, conn}, state), do: {:noreply, serve_conn(conn, state)}
+
   def handle_info({:EXIT, pid, _reason}, state) do
     {:noreply, %{state | conns: MapSet.delete(state.conns, pid)}}
   end
 
   @impl GenServer
   def terminate(_reason, state) do
+    Logger.info("closing the listener")
     :gen_tcp.close(state.socket)
+    # A connection accepted just before the close is served like the others.
+    receive do
+      {:EXIT, pid, _} when pid == state.acceptor -> :ok
+    after
+      1000 -> :ok
+    end
+
+    state = serve_accepted(state)
     deadline = System.monotonic_time(:millisecond) + Application.fetch_env!(:shop, :drain_ms)
     left = drain(state.conns, deadline)
     Logger.info("drained; #{MapSet.size(left)} connection(s) closed unfinished")
+  end
+
+  defp serve_conn(conn, state) do
+    pid = spawn_link(fn -> receive(do: ({:go, socket} -> serve(socket))) end)
+    :ok = :gen_tcp.controlling_process(conn, pid)
+    send(pid, {:go, conn})
+    %{state | conns: MapSet.put(state.conns, pid)}
+  end
+
+  defp serve_accepted(state) do
+    receive do
+      {:accepted, conn} -> serve_accepted(serve_conn(conn, state))
+    after
+      0 -> state
+    end
   end
 
   defp drain(conns, deadline) do
@@ -102,9 +125,8 @@ defmodule Shop.Listener do
   defp accept(socket, listener) do
     case :gen_tcp.accept(socket) do
       {:ok, conn} ->
-        pid = GenServer.call(listener, :new_conn)
-        :ok = :gen_tcp.controlling_process(conn, pid)
-        send(pid, {:go, conn})
+        :ok = :gen_tcp.controlling_process(conn, listener)
+        send(listener, {:accepted, conn})
         accept(socket, listener)
 
       {:error, :closed} ->
