@@ -56,7 +56,11 @@ static int fail(struct deploy *d, int r, const char *what)
 
 int deploy_begin(struct deploy *d, bool wait)
 {
-    int fd = deploy_lock(&d->p, wait);
+    int fd = deploy_lock(&d->p, false);
+    if (fd == -EWOULDBLOCK && wait) {
+        say(d, "waiting for the deploy that holds %s", d->p.lock);
+        fd = deploy_lock(&d->p, true);
+    }
     if (fd < 0)
         return fail(d, fd, fd == -EWOULDBLOCK ? "another deploy holds the lock" : d->p.lock);
     d->lock_fd = fd;

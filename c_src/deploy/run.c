@@ -5,12 +5,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The child: standard output and error go to the pipes given (-1: inherited). */
-static void child(const char *const *argv, int out_fd, int err_fd)
+/* The child: standard output and error go to the pipes given (-1: inherited). It dies with
+ * vigil-deploy: a tar left running after a kill -9 would still be writing into a staging dir
+ * that the next run removes. */
+static void child(const char *const *argv, pid_t parent, int out_fd, int err_fd)
 {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(127);
     if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
         _exit(127);
     if (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0)
@@ -76,6 +81,7 @@ int run_cmd(const char *const *argv, struct buf *out, struct buf *errout)
     int r = open_pipe(out, po);
     if (r == 0)
         r = open_pipe(errout, pe);
+    pid_t parent = getpid();
     pid_t pid = r == 0 ? fork() : -1;
     if (r == 0 && pid < 0)
         r = -errno;
@@ -85,7 +91,7 @@ int run_cmd(const char *const *argv, struct buf *out, struct buf *errout)
         return r;
     }
     if (pid == 0)
-        child(argv, po[1], pe[1]);
+        child(argv, parent, po[1], pe[1]);
     int fds[2] = {po[0], pe[0]};
     struct buf *outs[2] = {out, errout};
     if (po[1] >= 0)
