@@ -21,7 +21,7 @@ struct options {
 };
 
 static const char USAGE[] =
-    "Usage: vigil-deploy [OPTION]... COMMAND [ARG]\n\n"
+    "Usage: vigil-deploy COMMAND [ARG] [OPTION]...\n\n"
     "Commands:\n"
     "  install               install the units vigil-unit wrote (--units), create the user and\n"
     "                        dirs (systemd-sysusers, systemd-tmpfiles --create), keep a cookie in\n"
@@ -73,7 +73,7 @@ static int parse(int argc, char **argv, struct options *o)
     };
     const char **slot[] = {&o->root, &o->deploy_dir, &o->service, &o->units};
     int c;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c >= OPT_ROOT && c <= OPT_UNITS) {
             *slot[c - OPT_ROOT] = optarg;
         } else if (c == OPT_KEEP) {
