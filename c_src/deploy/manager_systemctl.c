@@ -11,10 +11,15 @@
 
 /* systemctl restart (without --no-block) waits for the restart job and exits non-zero unless
  * its result is "done": for Type=notify the start completes at READY=1 and fails on
- * TimeoutStartSec=, an exit before READY, or a failed dependency. */
+ * TimeoutStartSec=, an exit before READY, or a failed dependency.
+ * reset-failed first: it also zeroes the start rate limiter, which is there to stop crash
+ * loops; a deploy is an operator's decision, and a few deploys (a failed one and its rollback
+ * start twice) within StartLimitIntervalSec= would otherwise be refused. */
 static int sc_restart(void *ctx, const char *unit, struct buf *err)
 {
     (void)ctx;
+    const char *const reset[] = {"systemctl", "reset-failed", unit, NULL};
+    (void)run_cmd(reset, NULL, NULL);
     const char *const argv[] = {"systemctl", "restart", unit, NULL};
     int r = run_cmd(argv, NULL, err);
     if (r < 0)

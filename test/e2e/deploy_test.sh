@@ -70,6 +70,8 @@ variant() {
     if [ "$built" != "$vsn" ]; then
         mv "$dir/releases/$built" "$dir/releases/$vsn"
         sed -i "s/ $built\$/ $vsn/" "$dir/releases/start_erl.data"
+        # sys.config names releases/<vsn>/runtime.exs.
+        grep -rlI "releases/$built" "$dir/releases/$vsn" | xargs -r sed -i "s|releases/$built|releases/$vsn|g"
     fi
     [ $# -eq 0 ] || printf '%s\n' "$@" >>"$dir/releases/$vsn/env.sh"
     head -c 20 /dev/urandom | base32 | tr -d '=' >"$dir/releases/COOKIE"
@@ -158,6 +160,7 @@ scenario_release() {
     for vsn in 0.2.0 0.3.0; do
         deploy release "$TARS/shop-$vsn.tar.gz"
         check "release $vsn: exit status 0" 0 "$rc"
+        [ "$rc" = 0 ] || show_output
         check "release $vsn: the node runs it" "$vsn" "$(running_vsn)"
         TIMINGS+=("release $vsn to READY       $took ms")
     done
