@@ -341,9 +341,11 @@ static int build_credential_list(struct ctx *c, const char *key, const struct st
                                  const char *directive)
 {
     if (l->n > 0 && !knows(c, directive, NULL)) {
-        char *why = needs_reason(directive, directive, NULL);
-        int r = fail(c, key, l->v[0], why);
-        free(why);
+        struct buf why = {0};
+        buf_printf(&why, "needs %s=, systemd %u or later (systemd_version is %u)", directive,
+                   directive_since(directive, NULL), c->m->systemd_version);
+        int r = fail(c, key, l->v[0], buf_str(&why));
+        buf_free(&why);
         return r;
     }
     for (size_t i = 0; i < l->n; i++) {
