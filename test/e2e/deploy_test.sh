@@ -57,6 +57,11 @@ current_vsn() {
     current | sed -n 's|^releases/\([^-]*\)-.*|\1|p'
 }
 
+# bytes TEXT: TEXT as an Erlang binary's byte values, e.g. 47,114 for "/r".
+bytes() {
+    printf '%s' "$1" | od -An -tu1 -v | xargs | tr ' ' ','
+}
+
 # variant VSN [LINE...]: the built release as version VSN, with LINEs appended to its env.sh
 # and a cookie of its own, packed as $tars/shop-VSN.tar.gz on the host.
 variant() {
@@ -70,8 +75,9 @@ variant() {
     if [ "$built" != "$vsn" ]; then
         mv "$dir/releases/$built" "$dir/releases/$vsn"
         sed -i "s/ $built\$/ $vsn/" "$dir/releases/start_erl.data"
-        # sys.config names releases/<vsn>/runtime.exs.
-        grep -rlI "releases/$built" "$dir/releases/$vsn" | xargs -r sed -i "s|releases/$built|releases/$vsn|g"
+        # sys.config names releases/<vsn>/runtime.exs, as a binary of byte values.
+        sed -i "s|$(bytes "/releases/$built/")|$(bytes "/releases/$vsn/")|g" \
+            "$dir/releases/$vsn/sys.config"
     fi
     [ $# -eq 0 ] || printf '%s\n' "$@" >>"$dir/releases/$vsn/env.sh"
     head -c 20 /dev/urandom | base32 | tr -d '=' >"$dir/releases/COOKIE"
