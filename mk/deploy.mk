@@ -9,7 +9,7 @@ DEPLOY_TEST := $(TOP)/test/deploy
 # Buffers and file reading are the generator's.
 DEPLOY_INCLUDES := -I$(DEPLOY_SRC) -I$(GEN_SRC)
 DEPLOY_LIB_SRCS := $(addprefix $(DEPLOY_SRC)/,fsops.c run.c archive.c cookie.c deploy.c \
-	manager_systemctl.c install.c) $(GEN_SRC)/buf.c $(GEN_SRC)/io.c
+	manager_systemctl.c manager_flag.c install.c) $(GEN_SRC)/buf.c $(GEN_SRC)/io.c
 DEPLOY_SRCS := $(DEPLOY_LIB_SRCS) $(DEPLOY_SRC)/main.c
 DEPLOY_HDRS := $(wildcard $(DEPLOY_SRC)/*.h) $(GEN_SRC)/buf.h $(GEN_SRC)/io.h
 DEPLOY_BIN := $(PRIV)/vigil-deploy

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static long mode_of(const char *path, unsigned *mode)
 {
@@ -66,5 +67,11 @@ int deploy_cookie_create(const struct deploy_paths *p)
     }
     if (bits > 0)
         text[len++] = alphabet[(acc << (5 - bits)) & 31];
-    return write_file_atomic(p->cookie, text, len, 0600, -1);
+    int r = write_file_atomic(p->cookie, text, len, 0600, -1);
+    /* Owned like the deploy dir: a deploy user without root gives each release this cookie. */
+    struct stat st;
+    if (r > 0 && stat(p->dir, &st) == 0 && chown(p->cookie, st.st_uid, st.st_gid) < 0 &&
+        errno != EPERM)
+        r = -errno;
+    return r;
 }

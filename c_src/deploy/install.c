@@ -244,6 +244,21 @@ static int enable_units(const struct manifest *m, const char *root, struct buf *
             argv[n++] = base;
     }
     int r = tool(argv, err);
+    /* Path units watch a flag; started now, a deploy can use it before the next boot. Not
+     * sockets: a connection before the first release would start a service with nothing to
+     * run (the first restart starts them, through the service's Requires=). */
+    n = 0;
+    argv[n++] = "systemctl";
+    argv[n++] = "start";
+    for (size_t i = 0; i < m->files.n && !root[0]; i++) {
+        const char *base = strrchr(m->files.v[i], '/');
+        base = base ? base + 1 : m->files.v[i];
+        if (ends_with(base, ".path"))
+            argv[n++] = base;
+    }
+    argv[n] = NULL;
+    if (r == 0 && n > 2)
+        r = tool(argv, err);
     free(argv);
     buf_free(&opt);
     return r;

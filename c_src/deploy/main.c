@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "deploy.h"
 #include "install.h"
 
-enum { OPT_ROOT = 256, OPT_DEPLOY_DIR, OPT_SERVICE, OPT_UNITS, OPT_KEEP, OPT_HELP };
+enum { OPT_ROOT = 256, OPT_DEPLOY_DIR, OPT_SERVICE, OPT_UNITS, OPT_KEEP, OPT_HELP, OPT_FLAG };
 
 /** The command line, with designated defaults. */
 struct options {
@@ -18,6 +19,7 @@ struct options {
     char *manifest_service; /**< owned: the service read from the manifest */
     long keep;
     bool help;
+    bool restart_flag; /**< --restart-flag: restart through <deploy dir>/flags/restart.flag */
 };
 
 static const char USAGE[] =
@@ -40,6 +42,11 @@ static const char USAGE[] =
     "  --service NAME        default: the manifest's, in --units\n"
     "  --units DIR           where vigil-unit wrote the unit files and manifest\n"
     "  --keep N              releases prune keeps (at least 1)\n"
+    "  --restart-flag        restart by touching <deploy dir>/flags/restart.flag, which the\n"
+    "                        unit's <service>-restart.path (restart_method = systemd_flag)\n"
+    "                        watches, and take the verdict from <service>-restart.service:\n"
+    "                        for a deploy user without root. The default when not run as\n"
+    "                        root and that flags dir exists\n"
     "  --help                this text\n\n"
     "Exit status:\n"
     "  0  done: the service is ready on the release current points at (or nothing to do)\n"
@@ -69,6 +76,7 @@ static int parse(int argc, char **argv, struct options *o)
         {"units", required_argument, NULL, OPT_UNITS},
         {"keep", required_argument, NULL, OPT_KEEP},
         {"help", no_argument, NULL, OPT_HELP},
+        {"restart-flag", no_argument, NULL, OPT_FLAG},
         {NULL, 0, NULL, 0},
     };
     const char **slot[] = {&o->root, &o->deploy_dir, &o->service, &o->units};
@@ -83,6 +91,8 @@ static int parse(int argc, char **argv, struct options *o)
                 return usage_error("--keep needs a number of releases, at least 1");
         } else if (c == OPT_HELP) {
             o->help = true;
+        } else if (c == OPT_FLAG) {
+            o->restart_flag = true;
         } else {
             return 64;
         }
@@ -178,12 +188,24 @@ static int run(struct options *o)
     int status = r < 0 ? DEPLOY_REFUSED : DEPLOY_DONE;
     if (r == 0 && strcmp(o->command, "install") != 0) {
         struct deploy d;
-        deploy_init(&d, buf_str(&dir), buf_str(&unit), &MANAGER_SYSTEMCTL);
+        struct deploy_manager flagged;
+        struct flag_manager f;
+        struct buf flag = {0};
+        struct buf restart_unit = {0};
+        buf_printf(&flag, "%s/flags", buf_str(&dir));
+        bool use_flag = o->restart_flag || (geteuid() != 0 && access(buf_str(&flag), F_OK) == 0);
+        buf_add(&flag, "/restart.flag");
+        buf_addn(&restart_unit, buf_str(&unit), unit.len - 8);
+        buf_add(&restart_unit, "-restart.service");
+        flag_manager_init(&f, &flagged, buf_str(&flag), buf_str(&restart_unit));
+        deploy_init(&d, buf_str(&dir), buf_str(&unit), use_flag ? &flagged : &MANAGER_SYSTEMCTL);
         d.log = stderr;
         status = run_flow(&d, o);
         if (d.err.len)
             (void)fprintf(stderr, "vigil-deploy: %s\n", buf_str(&d.err));
         deploy_free(&d);
+        buf_free(&flag);
+        buf_free(&restart_unit);
     } else if (r < 0) {
         (void)fprintf(stderr, "vigil-deploy: %s\n", buf_str(&err));
     }

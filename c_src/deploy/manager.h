@@ -6,6 +6,7 @@
 
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /** The service manager, as the deploy flows see it. */
@@ -26,5 +27,16 @@ struct deploy_manager {
 
 /** The manager of the running system, through systemctl and journalctl. */
 extern const struct deploy_manager MANAGER_SYSTEMCTL;
+
+/** What the flag manager needs: the flag file and the oneshot unit its .path unit starts. */
+struct flag_manager {
+    const char *flag;         /**< e.g. /srv/shop/flags/restart.flag */
+    const char *restart_unit; /**< e.g. shop-restart.service */
+};
+
+/** Sets `m` to MANAGER_SYSTEMCTL with the restart going through the flag file (for a deploy
+ * user without root: see manager_flag.c); `f` holds the strings and must outlive `m`. */
+void flag_manager_init(struct flag_manager *f, struct deploy_manager *m, const char *flag,
+                       const char *restart_unit);
 
 #endif

@@ -37,6 +37,30 @@ static long main_pid(const char *unit)
     return pid;
 }
 
+/* The value after `-root` in the process's arguments: the release root that erlexec passes to
+ * the BEAM, resolved by the start script (pwd -P) like the cwd. Unlike /proc/PID/cwd, a
+ * process's cmdline is readable by other users, such as a deploy user without root. */
+static int beam_root(long pid, struct buf *out)
+{
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    char args[16384];
+    size_t n = fread(args, 1, sizeof(args) - 1, f);
+    (void)fclose(f);
+    args[n] = '\0';
+    for (size_t i = 0; i < n; i += strlen(args + i) + 1) {
+        size_t next = i + strlen(args + i) + 1;
+        if (strcmp(args + i, "-root") == 0 && next < n) {
+            buf_add(out, args + next);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int sc_running_dir(void *ctx, const char *unit, struct buf *out)
 {
     (void)ctx;
@@ -48,7 +72,7 @@ static int sc_running_dir(void *ctx, const char *unit, struct buf *out)
     (void)snprintf(link, sizeof(link), "/proc/%ld/cwd", pid);
     ssize_t n = readlink(link, dir, sizeof(dir) - 1);
     if (n < 0)
-        return 0;
+        return beam_root(pid, out);
     dir[n] = '\0';
     buf_add(out, dir);
     return 1;

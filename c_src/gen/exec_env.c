@@ -373,8 +373,8 @@ static int build_credential_list(struct ctx *c, const char *key, const struct st
 static int build_credentials(struct ctx *c)
 {
     int r = build_credential_list(c, "credentials", &c->o->credentials, "LoadCredential");
-    return r == 0 ? build_credential_list(c, "encrypted_credentials",
-                                          &c->o->encrypted_credentials, "LoadCredentialEncrypted")
+    return r == 0 ? build_credential_list(c, "encrypted_credentials", &c->o->encrypted_credentials,
+                                          "LoadCredentialEncrypted")
                   : r;
 }
 

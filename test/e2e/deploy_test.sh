@@ -5,13 +5,15 @@
 # with a cookie of its own as fresh CI builds have), and deployed into a container the way the
 # README says: install in three commands, releases gated on READY=1 with automatic rollback,
 # rollbacks back and forth, a reader of `current` that must never miss it, concurrent and killed
-# deploys, and deploys under load through a socket unit.
+# deploys, deploys under load through a socket unit, and a deploy user without root whose
+# restarts go through the restart flag.
 #
 #   deploy_test.sh [SCENARIO...]   the scenarios named (default: all, in the order below; each
 #                                  one after `install` expects the ones before it)
 #
-# Settings: DEPLOY_SWITCHES (rollbacks under the reader, default 100), DEPLOY_UNDER_LOAD
-# (deploys under load, default 10), DEPLOY_RATE (connections a second, default 200).
+# Settings: DEPLOY_SWITCHES (rollbacks for the reader, default 70: with the other scenarios'
+# switches, over 100), DEPLOY_UNDER_LOAD (deploys under load, default 10), DEPLOY_RATE
+# (connections a second, default 200).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=assert.sh
 . "$HERE/assert.sh"
 
-SWITCHES=${DEPLOY_SWITCHES:-100}
+SWITCHES=${DEPLOY_SWITCHES:-70}
 UNDER_LOAD=${DEPLOY_UNDER_LOAD:-10}
 RATE=${DEPLOY_RATE:-200}
 TIMEOUT_START=10
@@ -57,49 +59,27 @@ current_vsn() {
     current | sed -n 's|^releases/\([^-]*\)-.*|\1|p'
 }
 
-# bytes TEXT: TEXT as an Erlang binary's byte values, e.g. 47,114 for "/r".
-bytes() {
-    printf '%s' "$1" | od -An -tu1 -v | xargs | tr ' ' ','
-}
-
-# variant VSN [LINE...]: the built release as version VSN, with LINEs appended to its env.sh
-# and a cookie of its own, packed as $tars/shop-VSN.tar.gz on the host.
-variant() {
-    local vsn=$1 dir built
-    shift
-    dir=$E2E_SCRATCH/variants/$vsn
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp -a "$SHOP_REL/." "$dir/"
-    built=$(cut -d' ' -f2 "$dir/releases/start_erl.data")
-    if [ "$built" != "$vsn" ]; then
-        mv "$dir/releases/$built" "$dir/releases/$vsn"
-        sed -i "s/ $built\$/ $vsn/" "$dir/releases/start_erl.data"
-        # sys.config names releases/<vsn>/runtime.exs, as a binary of byte values.
-        sed -i "s|$(bytes "/releases/$built/")|$(bytes "/releases/$vsn/")|g" \
-            "$dir/releases/$vsn/sys.config"
-    fi
-    [ $# -eq 0 ] || printf '%s\n' "$@" >>"$dir/releases/$vsn/env.sh"
-    head -c 20 /dev/urandom | base32 | tr -d '=' >"$dir/releases/COOKIE"
-    tar -C "$dir" --owner=0 --group=0 -czf "$E2E_SCRATCH/tars/shop-$vsn.tar.gz" .
-}
+# The command deploy runs vigil-deploy with (empty: $TOOL as root).
+deploy_as=()
 
 # deploy ARG...: runs vigil-deploy ARG... in the container; sets rc, out and took.
 deploy() {
-    local start=${EPOCHREALTIME/./}
+    local start=${EPOCHREALTIME/./} cmd=("${deploy_as[@]}")
+    [ "${#cmd[@]}" -gt 0 ] || cmd=("$TOOL")
     rc=0
     # shellcheck disable=SC2016 # the inner shell expands them
     out=$(e2e_exec bash -c '"$@" 2>&1 | while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done
-        exit "${PIPESTATUS[0]}"' sh "$TOOL" --service shop "$@") || rc=$?
+        exit "${PIPESTATUS[0]}"' sh "${cmd[@]}" --service shop "$@") || rc=$?
     took=$(((${EPOCHREALTIME/./} - start) / 1000))
+    [ "${#deploy_as[@]}" -gt 0 ] || SWITCHED=$((SWITCHED + $(grep -c 'vigil-deploy: current is ' <<<"$out" || true)))
 }
 
-# ms_between A B: ms from the first output line matching A to the first after it matching B.
-ms_between() {
-    awk -v a="$1" -v b="$2" '
-        !t0 && $0 ~ a { t0 = $1; next }
-        t0 && $0 ~ b { printf "%d\n", ($1 - t0) * 1000; found = 1; exit }
-        END { if (!found) print -1 }' <<<"$out"
+# From the first start of shop.service since shop_mark to its last completed start, in ms, from
+# systemd's own journal entries.
+start_to_ready() {
+    e2e_exec journalctl -q --no-pager -o short-unix --since=@"$SHOP_MARK" _PID=1 UNIT=shop.service |
+        awk '/Starting shop.service/ && !s { s = $1 } /Started shop.service/ { e = $1 }
+             END { if (s && e) printf "%d\n", (e - s) * 1000; else print -1 }'
 }
 
 show_output() {
@@ -117,7 +97,7 @@ at_most() {
 # A fresh container in three commands: unpack, install, release.
 scenario_install() {
     local t0 t2
-    if ! { e2e_copy_in "$E2E_SCRATCH/tars" "$TARS" && e2e_copy_in "$SHOP_UNITS" /root/systemd; }; then
+    if ! { e2e_copy_in "$SHOP_TARS" "$TARS" && e2e_copy_in "$SHOP_UNITS" /root/systemd; }; then
         fail "tarballs and units copied in"
         return
     fi
@@ -136,6 +116,7 @@ scenario_install() {
     TIMINGS+=("first release to READY       $took ms")
     check "the service is active" active "$(prop ActiveState)"
     check "it runs 0.1.0" 0.1.0 "$(running_vsn)"
+    start_reader
     check "it is enabled" enabled "$(e2e_exec systemctl is-enabled shop)"
     check_grep "its user has no login shell" 'nologin$' "$(e2e_exec getent passwd shop)"
     check "the deploy dir's cookie is 0600" 600 "$(e2e_exec stat -c %a "$DD/COOKIE")"
@@ -177,6 +158,7 @@ scenario_release() {
 # failed_release VSN WHAT PATTERN: the release fails to start, is rolled back automatically.
 failed_release() {
     local vsn=$1 what=$2 pattern=$3 back
+    shop_mark
     deploy release "$TARS/shop-$vsn.tar.gz"
     check "$what: exit status 2 (rolled back)" 2 "$rc"
     [ "$rc" = 2 ] || show_output
@@ -184,8 +166,7 @@ failed_release() {
     check "$what: the node runs 0.3.0 again" 0.3.0 "$(running_vsn)"
     check "$what: the service is active" active "$(prop ActiveState)"
     check_grep "$what: the failed start's journal is shown" "$pattern" "$out"
-    back=$(ms_between "restarting shop.service on releases/$vsn|restarting shop.service on $vsn" \
-        "shop.service is ready|runs again")
+    back=$(start_to_ready)
     at_most "$what: from its start to 0.3.0 ready again, within TimeoutStartSec + 2 s" "$back" \
         $(((TIMEOUT_START + 2) * 1000))
     TIMINGS+=("$(printf '%-28s %s ms (whole command %s ms)' "$what, back on 0.3.0" "$back" "$took")")
@@ -221,29 +202,50 @@ scenario_rollback() {
     check_grep "rollback to the current release: says so" "is already current" "$out"
 }
 
-# SWITCHES rollbacks between 0.2.0 and 0.3.0 while another process reads current in a loop.
-scenario_switches() {
-    local i ok=0 reader result
+# The reader: another process reading current in a tight loop from the first release on, through
+# every switch of the scenarios after it (SWITCHED counts them from vigil-deploy's output).
+READER=
+READER_OUT=
+SWITCHED=0
+
+start_reader() {
     e2e_exec rm -f /tmp/reader.stop
-    result=$(mktemp)
-    e2e_exec escript /vigil/test/e2e/link_reader.escript "$DD/current" /tmp/reader.stop 900 \
-        >"$result" 2>&1 &
-    reader=$!
-    sleep 1
+    READER_OUT=$(mktemp)
+    e2e_exec escript /vigil/test/e2e/link_reader.escript "$DD/current" /tmp/reader.stop 1800 \
+        >"$READER_OUT" 2>&1 &
+    READER=$!
+}
+
+# SWITCHES rollbacks between 0.2.0 and 0.3.0, for the reader.
+scenario_switches() {
+    local i ok=0
     for ((i = 0; i < SWITCHES; i++)); do
         if [ $((i % 2)) -eq 0 ]; then deploy rollback 0.2.0; else deploy rollback 0.3.0; fi
         [ "$rc" != 0 ] || ok=$((ok + 1))
     done
+    check "$SWITCHES switches by rollback, each ready" "$SWITCHES" "$ok"
+}
+
+scenario_reader() {
+    [ -n "$READER" ] || {
+        fail "the reader ran" "it starts with the install scenario"
+        return
+    }
     e2e_exec touch /tmp/reader.stop
-    wait "$reader" || true
+    wait "$READER" || true
     local line
-    line=$(cat "$result")
-    rm -f "$result"
-    check "$SWITCHES switches, each ready" "$SWITCHES" "$ok"
+    line=$(cat "$READER_OUT")
+    rm -f "$READER_OUT"
+    READER=
+    if [ -z "${DEPLOY_SWITCHES:-}" ]; then
+        if [ "$SWITCHED" -ge 100 ]; then pass "$SWITCHED switches of current under the reader"; else
+            fail "at least 100 switches of current under the reader" "$SWITCHED"
+        fi
+    fi
     check_grep "the reader read current all along" '^reads [1-9][0-9]* ' "$line"
     check "reads of current without a link" 0 "$(awk '{ print $4 }' <<<"$line")"
     check "reads of current leading to an incomplete release" 0 "$(awk '{ print $6 }' <<<"$line")"
-    echo "     reader: $line"
+    echo "     reader: $line, over $SWITCHED switches"
 }
 
 scenario_concurrent() {
@@ -267,13 +269,13 @@ scenario_concurrent() {
     rm -f "$oa" "$ob"
 }
 
-# kill_at NAME TEST: starts a release of 0.2.0 in the container and kills it with SIGKILL as soon
-# as the shell test TEST holds.
+# kill_at NAME TEST: starts a release of $other in the container and kills it with SIGKILL as
+# soon as the shell test TEST holds.
 kill_at() {
     # shellcheck disable=SC2016 # the inner shell expands them
     e2e_exec bash -c '"$1" --service shop release "$2" >/tmp/killed.log 2>&1 & pid=$!
         end=$((SECONDS + 30)); until eval "$3" || [ "$SECONDS" -ge "$end" ]; do :; done
-        kill -9 "$pid"; wait "$pid" 2>/dev/null; true' sh "$TOOL" "$TARS/shop-0.2.0.tar.gz" "$2"
+        kill -9 "$pid"; wait "$pid" 2>/dev/null; true' sh "$TOOL" "$TARS/shop-$other.tar.gz" "$2"
 }
 
 consistent() {
@@ -284,7 +286,10 @@ consistent() {
 }
 
 scenario_killed() {
-    local before
+    local before vsn other
+    vsn=$(current_vsn)
+    # The release killed on its way in: another version than the one running.
+    if [ "$vsn" = 0.3.0 ]; then other=0.2.0; else other=0.3.0; fi
     # During the unpack: a staging dir exists.
     before=$(current)
     kill_at "unpack" "ls -d $DD/releases/.staging-* >/dev/null 2>&1"
@@ -302,7 +307,7 @@ scenario_killed() {
     deploy prune --keep 20
     check "the next run: exit status 0" 0 "$rc"
     check_grep "the next run undid the interrupted deploy" "interrupted deploy .* was undone" "$out"
-    check "back on 0.3.0" 0.3.0 "$(running_vsn)"
+    check "back on $vsn" "$vsn" "$(running_vsn)"
 
     # During the restart: the job is running.
     kill_at "restart" "[ \"\$(systemctl show -p Job --value shop)\" != '' ]"
@@ -311,8 +316,8 @@ scenario_killed() {
     deploy prune --keep 20
     check "the next run: exit status 0" 0 "$rc"
     check_grep "the next run undid the interrupted deploy" "interrupted deploy .* was undone" "$out"
-    check "current is 0.3.0 again" 0.3.0 "$(current_vsn)"
-    check "the node runs it again" 0.3.0 "$(running_vsn)"
+    check "current is $vsn again" "$vsn" "$(current_vsn)"
+    check "the node runs it again" "$vsn" "$(running_vsn)"
 }
 
 # UNDER_LOAD deploys while a client opens RATE connections a second through a socket unit.
@@ -362,15 +367,58 @@ scenario_under_load() {
     consistent "after prune"
 }
 
+# A deploy user without root (restart_method = systemd_flag, deploy_user = deployer): the restart
+# goes through the flag that <service>-restart.path watches; the verdict is that oneshot's.
+scenario_deploy_user() {
+    local nr=/srv/shop-nr as=(runuser -u deployer -- /usr/local/bin/vigil-deploy)
+    SHOP_PORT=4000
+    e2e_exec systemctl disable --now shop.socket >/dev/null 2>&1 || true
+    e2e_exec rm -f /etc/systemd/system/shop.socket
+    e2e_exec useradd --system --no-create-home --shell /usr/sbin/nologin --groups systemd-journal \
+        deployer
+    if ! { shop_gen_unit --timeout-start-sec "$TIMEOUT_START" --deploy-dir "$nr" \
+        --cookie-file "$nr/COOKIE" --restart-method systemd_flag --deploy-user deployer &&
+        e2e_copy_in "$SHOP_UNITS" /root/systemd-nr && e2e_exec "$TOOL" install --units /root/systemd-nr; }; then
+        fail "the unit with a restart flag installed (as root)"
+        return
+    fi
+    pass "the unit with a restart flag installed (as root)"
+    e2e_exec install -m 0755 "$TOOL" /usr/local/bin/vigil-deploy
+    e2e_exec sh -c "install -m 0644 $TARS/shop-0.[235].0.tar.gz /tmp/"
+    check "the deploy dir is the deploy user's" "deployer shop 750" "$(e2e_exec stat -c '%U %G %a' "$nr")"
+    check "its cookie too, 0600" "deployer 600" "$(e2e_exec stat -c '%U %a' "$nr/COOKIE")"
+    check "install started the restart flag's path unit" active "$(e2e_prop shop-restart.path ActiveState)"
+
+    local vsn
+    for vsn in 0.2.0 0.3.0; do
+        deploy_as=("${as[@]}")
+        deploy release "/tmp/shop-$vsn.tar.gz"
+        check "as deployer, release $vsn: exit status 0" 0 "$rc"
+        [ "$rc" = 0 ] || show_output
+        check "as deployer, release $vsn: the node runs it" "$vsn" "$(running_vsn)"
+    done
+    check "the restart went through shop-restart.service" success \
+        "$(e2e_prop shop-restart.service Result)"
+    check_grep "as deployer, status sees which release runs" "^  0\.3\.0-[^ ]+  current  running$" \
+        "$(e2e_exec "${as[@]}" status --service shop)"
+    deploy release /tmp/shop-0.5.0.tar.gz
+    check "as deployer, a release crashing at boot: exit status 2" 2 "$rc"
+    check "as deployer: back on 0.3.0" 0.3.0 "$(running_vsn)"
+    check_grep "as deployer: the failed start's journal is shown" "notaport|ArgumentError" "$out"
+    deploy rollback
+    check "as deployer, rollback: exit status 0" 0 "$rc"
+    check "as deployer, rollback: the node runs 0.2.0" 0.2.0 "$(running_vsn)"
+    deploy_as=()
+}
+
 setup() {
     if shop_build; then pass "release built"; else
         fail "release built"
         finish
     fi
-    mkdir -p "$E2E_SCRATCH/tars"
-    if ! { variant 0.1.0 && variant 0.2.0 && variant 0.3.0 &&
-        variant 0.4.0 "export SHOP_READY_DELAY_MS=600000" &&
-        variant 0.5.0 "export SHOP_PORT=notaport"; }; then
+    if ! { shop_variant 0.1.0 && shop_variant 0.2.0 && shop_variant 0.3.0 &&
+        shop_variant 0.4.0 "export SHOP_READY_DELAY_MS=600000" &&
+        shop_variant 0.5.0 "export SHOP_PORT=notaport"; }; then
         fail "five releases made"
         finish
     fi
@@ -386,7 +434,7 @@ setup() {
     }
 }
 
-run_scenarios "install release never_ready crash_at_boot rollback switches concurrent killed under_load" "$@"
+run_scenarios "install release never_ready crash_at_boot rollback switches concurrent killed under_load reader deploy_user" "$@"
 echo "-- timings:"
 printf '     %s\n' "${TIMINGS[@]}"
 
