@@ -11,7 +11,7 @@
 #   deploy_test.sh [SCENARIO...]   the scenarios named (default: all, in the order below; each
 #                                  one after `install` expects the ones before it)
 #
-# Settings: DEPLOY_SWITCHES (rollbacks for the reader, default 70: with the other scenarios'
+# Settings: DEPLOY_SWITCHES (rollbacks for the reader, default 85: with the other scenarios'
 # switches, over 100), DEPLOY_UNDER_LOAD (deploys under load, default 10), DEPLOY_RATE
 # (connections a second, default 200).
 set -euo pipefail
@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=assert.sh
 . "$HERE/assert.sh"
 
-SWITCHES=${DEPLOY_SWITCHES:-70}
+SWITCHES=${DEPLOY_SWITCHES:-85}
 UNDER_LOAD=${DEPLOY_UNDER_LOAD:-10}
 RATE=${DEPLOY_RATE:-200}
 TIMEOUT_START=10
@@ -74,12 +74,12 @@ deploy() {
     [ "${#deploy_as[@]}" -gt 0 ] || SWITCHED=$((SWITCHED + $(grep -c 'vigil-deploy: current is ' <<<"$out" || true)))
 }
 
-# From the first start of shop.service since shop_mark to its last completed start, in ms, from
-# systemd's own journal entries.
-start_to_ready() {
+# From systemd's own journal entries since shop_mark, in ms after the first start of
+# shop.service: "RESTART READY", when its last start began and when that one was done.
+start_times() {
     e2e_exec journalctl -q --no-pager -o short-unix --since=@"$SHOP_MARK" _PID=1 UNIT=shop.service |
-        awk '/Starting shop.service/ && !s { s = $1 } /Started shop.service/ { e = $1 }
-             END { if (s && e) printf "%d\n", (e - s) * 1000; else print -1 }'
+        awk '/Starting shop.service/ { if (!s) s = $1; r = $1 } /Started shop.service/ { e = $1 }
+             END { if (s && e) printf "%d %d\n", (r - s) * 1000, (e - s) * 1000; else print "-1 -1" }'
 }
 
 show_output() {
@@ -157,7 +157,7 @@ scenario_release() {
 
 # failed_release VSN WHAT PATTERN: the release fails to start, is rolled back automatically.
 failed_release() {
-    local vsn=$1 what=$2 pattern=$3 back
+    local vsn=$1 what=$2 pattern=$3
     shop_mark
     deploy release "$TARS/shop-$vsn.tar.gz"
     check "$what: exit status 2 (rolled back)" 2 "$rc"
@@ -166,10 +166,16 @@ failed_release() {
     check "$what: the node runs 0.3.0 again" 0.3.0 "$(running_vsn)"
     check "$what: the service is active" active "$(prop ActiveState)"
     check_grep "$what: the failed start's journal is shown" "$pattern" "$out"
-    back=$(start_to_ready)
-    at_most "$what: from its start to 0.3.0 ready again, within TimeoutStartSec + 2 s" "$back" \
-        $(((TIMEOUT_START + 2) * 1000))
-    TIMINGS+=("$(printf '%-28s %s ms (whole command %s ms)' "$what, back on 0.3.0" "$back" "$took")")
+    local times restart ready
+    times=$(start_times)
+    restart=${times% *}
+    ready=${times#* }
+    # What vigil-deploy controls: 0.3.0 starting again within TimeoutStartSec= + 2 s of the failed
+    # start; then it takes its own boot time.
+    at_most "$what: 0.3.0 starting again within TimeoutStartSec + 2 s of the failed start" \
+        "$restart" $(((TIMEOUT_START + 2) * 1000))
+    TIMINGS+=("$(printf '%-28s %s ms, ready %s ms after the failed start (whole command %s ms)' \
+        "$what: 0.3.0 starting" "$restart" "$ready" "$took")")
 }
 
 scenario_never_ready() {

@@ -17,6 +17,14 @@ defmodule Shop.Listener do
   use GenServer
   require Logger
 
+  # The supervisor waits this long for terminate/2: the acceptor's last second and the drain.
+  # The default (5 s) would kill the listener, and the connections it drains, mid-drain.
+  @doc false
+  def child_spec(opts) do
+    shutdown = Application.fetch_env!(:shop, :drain_ms) + 2_000
+    %{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}, shutdown: shutdown}
+  end
+
   @doc false
   def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)
 
