@@ -109,6 +109,7 @@ C_SOURCES :=
 
 include $(TOP)/mk/core.mk
 include $(TOP)/mk/gen.mk
+include $(TOP)/mk/deploy.mk
 # After gen.mk: it builds the generator for other systems too.
 include $(TOP)/mk/platform.mk
 include $(TOP)/mk/e2e.mk

@@ -303,33 +303,64 @@ static bool credential_name_valid(const char *s, size_t n)
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") >= n;
 }
 
-/* credentials: NAME=PATH, each a LoadCredential=; the cookie_file one is .erlang.cookie. */
-static int build_credentials(struct ctx *c)
+/* True when NAME (len bytes) is taken: .erlang.cookie by distribution's cookie_file, or an
+ * earlier entry of either list. */
+static bool credential_taken(const struct ctx *c, const char *name, size_t len,
+                             const struct strlist *l, size_t i)
 {
-    const struct strlist *l = &c->o->credentials;
+    if (dist_on(c) && len == 14 && strncmp(name, ".erlang.cookie", 14) == 0)
+        return true;
+    const struct strlist *lists[] = {&c->o->credentials, &c->o->encrypted_credentials};
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = lists[k] == l ? i : (lists[k] == &c->o->credentials ? lists[k]->n : 0);
+        for (size_t j = 0; j < n; j++)
+            if (strncmp(lists[k]->v[j], name, len + 1) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* credentials / encrypted_credentials: NAME=PATH, each a LoadCredential[Encrypted]=NAME:PATH;
+ * the cookie_file one is .erlang.cookie. */
+static int build_credential_list(struct ctx *c, const char *key, const struct strlist *l,
+                                 const char *directive)
+{
+    if (l->n > 0 && !knows(c, directive, NULL)) {
+        struct buf why = {0};
+        buf_printf(&why, "needs %s=, systemd %u or later (systemd_version is %u)", directive,
+                   directive_since(directive, NULL), c->m->systemd_version);
+        int r = fail(c, key, l->v[0], buf_str(&why));
+        buf_free(&why);
+        return r;
+    }
     for (size_t i = 0; i < l->n; i++) {
         const char *raw = l->v[i];
         const char *eq = strchr(raw, '=');
         size_t len = eq ? (size_t)(eq - raw) : 0;
         if (eq == NULL || !credential_name_valid(raw, len))
-            return fail(c, "credentials", raw, "is not NAME=PATH with NAME of [A-Za-z0-9_.-]");
-        bool cookie = dist_on(c) && len == 14 && strncmp(raw, ".erlang.cookie", 14) == 0;
-        for (size_t j = 0; j < i && !cookie; j++)
-            cookie = strncmp(l->v[j], raw, len + 1) == 0;
-        if (cookie)
-            return fail(c, "credentials", raw, "repeats a credential name");
+            return fail(c, key, raw, "is not NAME=PATH with NAME of [A-Za-z0-9_.-]");
+        if (credential_taken(c, raw, len, l, i))
+            return fail(c, key, raw, "repeats a credential name");
         struct buf v = {0};
         buf_addn(&v, raw, len + 1);
         v.data[len] = ':';
-        int r = path_value(c, "credentials", eq + 1, false, false, &v);
+        int r = path_value(c, key, eq + 1, false, false, &v);
         if (r == 0)
-            add(c, UF_SERVICE, SEC_SERVICE, "LoadCredential", buf_str(&v),
+            add(c, UF_SERVICE, SEC_SERVICE, directive, buf_str(&v),
                 "credentials; the release reads $CREDENTIALS_DIRECTORY/NAME");
         buf_free(&v);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+static int build_credentials(struct ctx *c)
+{
+    int r = build_credential_list(c, "credentials", &c->o->credentials, "LoadCredential");
+    return r == 0 ? build_credential_list(c, "encrypted_credentials", &c->o->encrypted_credentials,
+                                          "LoadCredentialEncrypted")
+                  : r;
 }
 
 int build_env(struct ctx *c)

@@ -233,6 +233,10 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "NAME=PATH: LoadCredential=NAME:PATH, read by the release from "
      "$CREDENTIALS_DIRECTORY/NAME (systemd 247); for secrets instead of env_vars",
      NULL},
+    {"encrypted_credentials", OPT_LIST, O(encrypted_credentials),
+     "NAME=PATH: LoadCredentialEncrypted=NAME:PATH for a file made by systemd-creds encrypt "
+     "(systemd 250), decrypted by systemd into $CREDENTIALS_DIRECTORY/NAME",
+     NULL},
     {"override", OPT_LIST, O(override),
      "Section.Directive=value (unit file syntax, written as is) replacing what the service "
      "gets for that directive, or added; the manifest records what it replaced",

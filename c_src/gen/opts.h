@@ -42,7 +42,8 @@ struct gen_opts {
     unsigned long cache_directory_mode, logs_directory_mode;
     struct strlist dirs, env_vars, env_files, exec_start_pre, read_write_paths, read_only_paths;
     struct strlist inaccessible_paths, unit_after, unit_wants, unit_requires, listen_ports;
-    struct strlist ip_address_allow, cluster_peers, credentials, override, drop, sockets;
+    struct strlist ip_address_allow, cluster_peers, credentials, encrypted_credentials, override;
+    struct strlist drop, sockets;
     enum opt_origin origin[GEN_OPT_MAX]; /**< per key, index for index with GEN_OPT_DEFS */
 };
 

@@ -59,6 +59,7 @@ static const struct {
     {"LogRateLimitBurst", 240},
     {"LoadCredential", 247},
     {"SetCredential", 247},
+    {"LoadCredentialEncrypted", 250},
     {"ProtectProc", 247},
     {"ProcSubset", 247},
     {"PrivateIPC", 248},

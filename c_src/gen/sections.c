@@ -241,6 +241,13 @@ int build_restart_units(struct ctx *c)
         why);
     add(c, UF_RESTART_SERVICE, SEC_SERVICE, "Type", "oneshot", why);
     buf_free(&v);
+    if (strcmp(why, "systemd_flag") == 0) {
+        /* A deploy is an operator's decision: the start rate limiter is for crash loops. */
+        buf_printf(&v, "-/bin/systemctl reset-failed %s", buf_str(&svc));
+        add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStartPre", buf_str(&v),
+            "systemd_flag: a deploy's restart is not refused by StartLimitBurst=");
+        buf_free(&v);
+    }
     buf_printf(&v, "/bin/systemctl restart %s", buf_str(&svc));
     add(c, UF_RESTART_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v), why);
     harden_restart_service(c);

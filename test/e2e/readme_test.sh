@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# test/e2e/readme_test.sh: README.md's "Install on a server" path, command by command, as a
+# test/e2e/readme_test.sh: README.md's "Deploying" path, command by command, as a
 # reader runs it: each ```sh block after a `<!-- e2e: build -->` line runs on the host in the
 # example project of a pristine tree, each after `<!-- e2e: server -->` runs as root inside a
 # freshly booted Debian 12, in a directory holding what the build made. A README edit that breaks

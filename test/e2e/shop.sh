@@ -8,6 +8,7 @@
 #                           once, from nothing, as a new user's dependency is
 #   shop_vigil_unit         the generator inside the release
 #   shop_gen_unit [ARG...]  mix vigil.gen.unit ARG... into $SHOP_UNITS (vigil-unit keys)
+#   shop_variant VSN [LINE...] the built release as version VSN (a tarball in $SHOP_TARS)
 #   shop_install            the release, the unit and its companions, into the booted container
 #   shop_env [NAME=VALUE...] the example's settings (/etc/shop/shop.env), read at each start
 #   shop_tcp LINE           one request to the example from inside the container; prints the reply
@@ -18,6 +19,7 @@
 SHOP_SRC=
 SHOP_REL=
 SHOP_UNITS=
+SHOP_TARS=
 SHOP_PORT=4000
 SHOP_MARK=
 
@@ -39,6 +41,7 @@ shop_build() {
     SHOP_SRC=$E2E_SCRATCH/vigil/examples/shop
     SHOP_REL=$SHOP_SRC/_build/prod/rel/shop
     SHOP_UNITS=$SHOP_SRC/_build/prod/systemd
+    SHOP_TARS=$E2E_SCRATCH/tars
     log=$(mktemp)
     if ! shop_mix release --overwrite >"$log" 2>&1; then
         tail -n 40 "$log" >&2
@@ -116,4 +119,32 @@ shop_journal() {
 
 shop_now_ms() {
     echo $((${EPOCHREALTIME/./} / 1000))
+}
+
+# shop_bytes TEXT: TEXT as an Erlang binary's byte values, e.g. 47,114 for "/r".
+shop_bytes() {
+    printf '%s' "$1" | od -An -tu1 -v | xargs | tr ' ' ','
+}
+
+# shop_variant VSN [LINE...]: the built release as version VSN, with LINEs appended to its
+# env.sh and a cookie of its own (as a fresh CI build has), packed as $SHOP_TARS/shop-VSN.tar.gz.
+shop_variant() {
+    local vsn=$1 dir built
+    shift
+    dir=$E2E_SCRATCH/variants/$vsn
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -a "$SHOP_REL/." "$dir/"
+    built=$(cut -d' ' -f2 "$dir/releases/start_erl.data")
+    if [ "$built" != "$vsn" ]; then
+        mv "$dir/releases/$built" "$dir/releases/$vsn"
+        sed -i "s/ $built\$/ $vsn/" "$dir/releases/start_erl.data"
+        # sys.config names releases/<vsn>/runtime.exs, as a binary of byte values.
+        sed -i "s|$(shop_bytes "/releases/$built/")|$(shop_bytes "/releases/$vsn/")|g" \
+            "$dir/releases/$vsn/sys.config"
+    fi
+    [ $# -eq 0 ] || printf '%s\n' "$@" >>"$dir/releases/$vsn/env.sh"
+    head -c 20 /dev/urandom | base32 | tr -d '=' >"$dir/releases/COOKIE"
+    mkdir -p "$SHOP_TARS"
+    tar -C "$dir" --owner=0 --group=0 -czf "$SHOP_TARS/shop-$vsn.tar.gz" .
 }

@@ -238,4 +238,21 @@ grep -qx "$(printf 'sockets\tlist')" "$tmp/keys" || fail "--keys: sockets"
 grep -qx "$(printf 'fd_store_max\tnumber')" "$tmp/keys" || fail "--keys: fd_store_max"
 [ "$(wc -l <"$tmp/keys")" -eq "$(grep -c '^  --[a-z]' "$tmp/help" | awk '{print $1 - 6}')" ] ||
     fail "--keys and --help list different keys"
+# Credentials: a name given twice across both lists, and encrypted ones before systemd 250, are
+# refused with the key and the value; nothing written.
+refuse_credential() {
+    want=$1
+    shift
+    if "$BIN" --templates "$T" --output "$tmp/cred" --app-name foo "$@" 2>"$tmp/err"; then
+        fail "credential accepted: $*"
+    fi
+    grep -qxF "vigil-unit: $want" "$tmp/err" || fail "credential refusal: $(cat "$tmp/err")"
+    [ ! -e "$tmp/cred" ] || fail "files written for a refused credential"
+}
+refuse_credential 'encrypted_credentials: value "db=/x" repeats a credential name' \
+    --credentials db=/y --encrypted-credentials db=/x
+refuse_credential 'encrypted_credentials: value ".erlang.cookie=/x" repeats a credential name' \
+    --distribution epmdless --cookie-file /c --encrypted-credentials .erlang.cookie=/x
+refuse_credential 'encrypted_credentials: value "db=/x" needs LoadCredentialEncrypted=, systemd 250 or later (systemd_version is 249)' \
+    --systemd-version 249 --encrypted-credentials db=/x
 echo "cli_test: ok"

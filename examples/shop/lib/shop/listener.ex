@@ -17,6 +17,17 @@ defmodule Shop.Listener do
   use GenServer
   require Logger
 
+  # How long one accept waits before the acceptor looks for a stop request.
+  @accept_poll_ms 100
+
+  # The supervisor waits this long for terminate/2: the acceptor stopping, then the drain.
+  # The default (5 s) would kill the listener, and the connections it drains, mid-drain.
+  @doc false
+  def child_spec(opts) do
+    shutdown = Application.fetch_env!(:shop, :drain_ms) + @accept_poll_ms * 5 + 1_000
+    %{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}, shutdown: shutdown}
+  end
+
   @doc false
   def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)
 
@@ -79,13 +90,15 @@ defmodule Shop.Listener do
   @impl GenServer
   def terminate(_reason, state) do
     Logger.info("closing the listener")
-    :gen_tcp.close(state.socket)
-    # A connection accepted just before the close is served like the others.
+    send(state.acceptor, :stop)
+    # A connection accepted before the acceptor stopped is served like the others.
     receive do
       {:EXIT, pid, _} when pid == state.acceptor -> :ok
     after
-      1000 -> :ok
+      @accept_poll_ms * 5 -> :ok
     end
+
+    :gen_tcp.close(state.socket)
 
     state = serve_accepted(state)
     deadline = System.monotonic_time(:millisecond) + Application.fetch_env!(:shop, :drain_ms)
@@ -122,15 +135,30 @@ defmodule Shop.Listener do
     end
   end
 
+  # Accepts until told to stop, between two accepts: closing the socket under a pending accept
+  # can lose a connection the kernel has just handed over (the accept fails with einval and the
+  # new connection is closed), so the listener stops the acceptor first and closes after. With
+  # a socket from systemd, what arrives after that waits in its queue for the next VM.
   defp accept(socket, listener) do
-    case :gen_tcp.accept(socket) do
+    case :gen_tcp.accept(socket, @accept_poll_ms) do
       {:ok, conn} ->
         :ok = :gen_tcp.controlling_process(conn, listener)
         send(listener, {:accepted, conn})
-        accept(socket, listener)
+        accept_unless_stopped(socket, listener)
+
+      {:error, :timeout} ->
+        accept_unless_stopped(socket, listener)
 
       {:error, :closed} ->
         :ok
+    end
+  end
+
+  defp accept_unless_stopped(socket, listener) do
+    receive do
+      :stop -> :ok
+    after
+      0 -> accept(socket, listener)
     end
   end
 
