@@ -9,6 +9,7 @@ GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
 GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c opts_help.c config.c sdver.c model.c names.c \
 	exec_env.c hardening.c exposure_table.c sandbox.c sections.c sockets.c sockspec.c overrides.c \
+	cluster.c \
 	render.c cli.c) \
 	$(GEN_SHARED_SRCS)
 GEN_SRCS := $(GEN_LIB_SRCS) $(GEN_SRC)/main.c

@@ -85,16 +85,6 @@ static int add_command(struct ctx *c, const struct command *cmd, const char *raw
     return r;
 }
 
-/* The cookie reaches the release through RELEASE_COOKIE, read from the credential by a
- * shell that then execs the start script, so the BEAM stays the main process. */
-static void cookie_wrapper(struct strlist *w)
-{
-    strlist_push(w, "/bin/sh");
-    strlist_push(w, "-c");
-    strlist_push(w, "RELEASE_COOKIE=\"$(cat \"$CREDENTIALS_DIRECTORY/erlang-cookie\")\" "
-                    "exec \"$0\" \"$@\"");
-}
-
 /* Appends `s` single-quoted for split_command(). */
 static void shell_quote(struct buf *b, const char *s)
 {
@@ -126,9 +116,6 @@ int build_exec_start(struct ctx *c)
              "whatever distribution says; RELEASE_DISTRIBUTION and RELEASE_TMP only reach mix "
              "releases",
              false);
-    struct strlist front = {0};
-    if (o->cookie_file[0] != '\0' && knows(c, "LoadCredential", NULL))
-        cookie_wrapper(&front);
     struct buf raw = {0};
     struct buf script = {0};
     buf_printf(&script, "%s/bin/%s", c->n.current, c->n.release);
@@ -138,10 +125,9 @@ int build_exec_start(struct ctx *c)
     buf_printf(&raw, " %s", start);
     const struct command cmd = {UF_SERVICE, "ExecStart", "exec_start_wrap", o->exec_start_wrap,
                                 "start script in the foreground; it execs into the BEAM"};
-    int r = add_command(c, &cmd, buf_str(&raw), &front);
+    int r = add_command(c, &cmd, buf_str(&raw), NULL);
     buf_free(&raw);
     buf_free(&script);
-    strlist_free(&front);
     return r;
 }
 
@@ -184,7 +170,7 @@ void set_env(struct ctx *c, const char *name, const char *value, const char *rea
     buf_free(&q);
 }
 
-static void set_env_literal(struct ctx *c, const char *name, const char *value, const char *reason)
+void set_env_literal(struct ctx *c, const char *name, const char *value, const char *reason)
 {
     struct buf v = {0};
     buf_add(&v, "");
@@ -285,11 +271,10 @@ static void erl_flags(struct ctx *c)
     struct buf f = {0};
     /* init:stop() must finish before systemd's TimeoutStopSec= ends in SIGKILL. */
     buf_printf(&f, "-shutdown_time %lu", o->shutdown_time * 1000);
-    if (strcmp(o->distribution, "epmd_socket") == 0)
-        buf_add(&f, " -start_epmd false");
-    if (strcmp(o->distribution, "fixed_ports") == 0)
-        buf_printf(&f, " -kernel inet_dist_listen_min %lu inet_dist_listen_max %lu",
-                   o->dist_port_min, o->dist_port_max);
+    if (dist_on(c))
+        build_dist_env(c, &f);
+    else
+        set_env_literal(c, "RELEASE_DISTRIBUTION", "none", "distribution");
     set_env_literal(c, "ERL_FLAGS", buf_str(&f), "VM shutdown time and distribution flags");
     buf_free(&f);
 }
@@ -318,12 +303,12 @@ static bool credential_name_valid(const char *s, size_t n)
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") >= n;
 }
 
-/* True when NAME (len bytes) is taken: erlang-cookie by cookie_file, or an earlier entry of
- * either list. */
+/* True when NAME (len bytes) is taken: .erlang.cookie by distribution's cookie_file, or an
+ * earlier entry of either list. */
 static bool credential_taken(const struct ctx *c, const char *name, size_t len,
                              const struct strlist *l, size_t i)
 {
-    if (c->o->cookie_file[0] != '\0' && len == 13 && strncmp(name, "erlang-cookie", 13) == 0)
+    if (dist_on(c) && len == 14 && strncmp(name, ".erlang.cookie", 14) == 0)
         return true;
     const struct strlist *lists[] = {&c->o->credentials, &c->o->encrypted_credentials};
     for (size_t k = 0; k < 2; k++) {
@@ -336,7 +321,7 @@ static bool credential_taken(const struct ctx *c, const char *name, size_t len,
 }
 
 /* credentials / encrypted_credentials: NAME=PATH, each a LoadCredential[Encrypted]=NAME:PATH;
- * the cookie_file one is erlang-cookie. */
+ * the cookie_file one is .erlang.cookie. */
 static int build_credential_list(struct ctx *c, const char *key, const struct strlist *l,
                                  const char *directive)
 {
@@ -383,8 +368,6 @@ int build_env(struct ctx *c)
     const struct gen_opts *o = c->o;
     set_env_literal(c, "LANG", "C.UTF-8", "file names are UTF-8 only with a UTF-8 locale");
     build_dir_env(c);
-    set_env_literal(c, "RELEASE_DISTRIBUTION",
-                    strcmp(o->distribution, "none") == 0 ? "none" : "sname", "distribution");
     erl_flags(c);
     if (strcmp(o->crash_dump, "state") == 0) {
         struct buf v = {0};

@@ -216,97 +216,113 @@ int resolve_network(struct ctx *c)
     return 0;
 }
 
-static int build_ip_allow(struct ctx *c)
+static int check_ip_list(struct ctx *c, const char *key, const struct strlist *l)
 {
     static const char *const words[] = {"any", "localhost", "link-local", "multicast", NULL};
-    const struct strlist *l = &c->o->ip_address_allow;
     for (size_t i = 0; i < l->n; i++) {
         const char *a = l->v[i];
         if (!one_of(a, words) &&
             (a[0] == '\0' || strspn(a, "0123456789abcdefABCDEF:./") != strlen(a)))
-            return fail(c, "ip_address_allow", a, "is not an address, prefix or keyword");
+            return fail(c, key, a, "is not an address, prefix or keyword");
     }
+    return 0;
+}
+
+/* cluster_peers: the peers, and the loopback for the remote console and rpc. */
+static void build_peers(struct ctx *c)
+{
+    const struct strlist *p = &c->o->cluster_peers;
+    if (p->n == 0 || !dist_on(c))
+        return;
+    add(c, UF_SERVICE, SEC_SERVICE, "IPAddressAllow", "localhost",
+        "cluster_peers: bin/app remote and rpc from this host");
+    for (size_t i = 0; i < p->n; i++)
+        add(c, UF_SERVICE, SEC_SERVICE, "IPAddressAllow", p->v[i],
+            "cluster_peers: the other nodes");
+    note(c, "cluster_peers",
+         "IPAddressDeny=any: the service reaches and is reached by the loopback, the peers and "
+         "ip_address_allow only, the app's own clients included: list them in ip_address_allow",
+         false);
+}
+
+static int build_ip_allow(struct ctx *c)
+{
+    const struct strlist *l = &c->o->ip_address_allow;
+    int r = check_ip_list(c, "ip_address_allow", l);
+    if (r == 0)
+        r = check_ip_list(c, "cluster_peers", &c->o->cluster_peers);
+    if (r < 0)
+        return r;
     if (denies_all_ip(c))
         add(c, UF_SERVICE, SEC_SERVICE, "IPAddressDeny", "any",
             "private_network with sockets: what reaches the service comes through its sockets, "
             "which its own IP access list does not filter; every address is denied to what it "
             "opens itself, loopback included");
-    if (l->n == 0)
+    bool peers = dist_on(c) && c->o->cluster_peers.n > 0;
+    if (l->n == 0 && !peers)
         return 0;
-    add(c, UF_SERVICE, SEC_SERVICE, "IPAddressDeny", "any", "ip_address_allow");
+    add(c, UF_SERVICE, SEC_SERVICE, "IPAddressDeny", "any",
+        l->n > 0 ? "ip_address_allow" : "cluster_peers");
     for (size_t i = 0; i < l->n; i++)
         add(c, UF_SERVICE, SEC_SERVICE, "IPAddressAllow", l->v[i], "ip_address_allow");
+    build_peers(c);
     return 0;
 }
 
-/* fixed_ports pins the distribution ports and allows binding only those, epmd's and the
- * listen ports. The deny rule is every positive port, not `any`: systemd's `any` rule also
- * matches port 0 (socket-bind.bpf.c matches every port of a rule without ports), and an allow
- * rule cannot name port 0, so `any` would refuse the kernel-chosen port that OTP binds for
- * every outgoing TCP connection and UDP socket (inet:open binds {Ip, 0}), DNS lookups by
- * inet_res included. A kernel-chosen port is not one a peer can know, so allowing it opens
- * no fixed port. */
+/* Distribution pins its port and allows binding only that one and the listen ports. The deny rule
+ * is every positive port, not `any`: systemd's `any` rule also matches port 0 (socket-bind.bpf.c
+ * matches every port of a rule without ports), and an allow rule cannot name port 0, so `any` would
+ * refuse the kernel-chosen port that OTP binds for every outgoing TCP connection and UDP socket
+ * (inet:open binds {Ip, 0}), DNS lookups by inet_res included. A kernel-chosen port is not one a
+ * peer can know, so allowing it opens no fixed port. */
 static void build_socket_bind(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
-    const char *why = "distribution = fixed_ports";
+    const char *why = "distribution: dist_port";
     struct buf v = {0};
-    buf_printf(&v, "tcp:%lu-%lu", o->dist_port_min, o->dist_port_max);
+    buf_printf(&v, "tcp:%lu", o->dist_port);
     add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", buf_str(&v), why);
-    add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", "tcp:4369", "epmd, started by the VM");
     for (size_t i = 0; i < c->nports; i++) {
         buf_free(&v);
         buf_printf(&v, "tcp:%lu", c->ports[i]);
         add(c, UF_SERVICE, SEC_SERVICE, "SocketBindAllow", buf_str(&v), "listen_ports");
     }
     add(c, UF_SERVICE, SEC_SERVICE, "SocketBindDeny", "1-65535",
-        "distribution = fixed_ports: every fixed port not allowed above; port 0 (a port the "
-        "kernel picks, for outgoing connections and DNS) stays allowed");
+        "distribution: every fixed port not allowed above; port 0 (a port the kernel picks, "
+        "for outgoing connections, DNS and the host name) stays allowed");
     buf_free(&v);
     if (!has_build_feature(c, SDB_BPF_FRAMEWORK))
         note(c, "distribution",
-             "fixed_ports: the target's systemd is built without BPF_FRAMEWORK, so binding is "
-             "not restricted (SocketBindAllow=/SocketBindDeny= dropped); the distribution ports "
-             "are pinned by inet_dist_listen_min/max only",
+             "the target's systemd is built without BPF_FRAMEWORK, so binding is not "
+             "restricted (SocketBindAllow=/SocketBindDeny= dropped); the distribution port is "
+             "pinned by the VM's flags only",
              false);
 }
 
 /* Listen ports matter for the bind capability (below 1024) and for socket binding (with
- * fixed_ports); the distribution port range only for fixed_ports. */
+ * distribution). */
 static void note_unused_ports(struct ctx *c, bool fixed)
 {
     bool unused = !fixed && !c->bind_caps;
     note_unused(c, "listen_ports", unused && c->nsocks == 0,
-                "only ports below 1024 (the bind capability) or distribution = fixed_ports "
+                "only ports below 1024 (the bind capability) or distribution "
                 "(SocketBindAllow=) use it");
     note_unused(c, "listen_ports", (unused || c->nports == 0) && c->nsocks > 0,
-                "only ports below 1024 (the bind capability) or distribution = fixed_ports "
+                "only ports below 1024 (the bind capability) or distribution "
                 "(SocketBindAllow=) use it, and neither for a port of sockets, which the "
                 "service does not bind");
-    note_unused(c, "dist_port_min", !fixed, "distribution is not fixed_ports");
-    note_unused(c, "dist_port_max", !fixed, "distribution is not fixed_ports");
 }
 
 int build_network(struct ctx *c)
 {
-    bool fixed = strcmp(c->o->distribution, "fixed_ports") == 0;
+    bool fixed = dist_on(c);
     if (c->o->private_network)
         add(c, UF_SERVICE, SEC_SERVICE, "PrivateNetwork", "yes", "private_network");
     note_unused_ports(c, fixed);
     if (fixed)
         build_socket_bind(c);
-    if (c->o->cookie_file[0] != '\0') {
-        struct buf v = {0};
-        buf_add(&v, "erlang-cookie:");
-        int r = path_value(c, "cookie_file", c->o->cookie_file, false, false, &v);
-        if (r == 0)
-            add(c, UF_SERVICE, SEC_SERVICE, "LoadCredential", buf_str(&v),
-                "cookie_file; read into RELEASE_COOKIE by the ExecStart= wrapper");
-        buf_free(&v);
-        if (r < 0)
-            return r;
-    }
-    return build_ip_allow(c);
+    int r = build_dist_credentials(c);
+    return r == 0 ? build_ip_allow(c) : r;
 }
 
 /* The umask classes `systemd-analyze security` tells apart: the first of world-writable,
@@ -332,6 +348,11 @@ static unsigned ip_class(const struct ctx *c)
     for (size_t i = 0; i < allow->n; i++)
         if (!one_of(allow->v[i], loopback))
             return EXP_IP_OTHER;
+    for (size_t i = 0; dist_on(c) && i < c->o->cluster_peers.n; i++)
+        if (!one_of(c->o->cluster_peers.v[i], loopback))
+            return EXP_IP_OTHER;
+    if (dist_on(c) && c->o->cluster_peers.n > 0)
+        return EXP_IP_LOCALHOST;
     if (allow->n > 0)
         return EXP_IP_LOCALHOST;
     return denies_all_ip(c) ? EXP_IP_DENY_ALL : EXP_IP_NONE;
@@ -345,8 +366,8 @@ static unsigned exposure_bits(const struct ctx *c)
            (o->os_mon ? EXP_OS_MON : 0) | (o->jit_perf ? EXP_JIT_PERF : 0);
 }
 
-/* The restart service's sandbox is fixed: measured as the table is. */
-enum { RESTART_EXPOSURE = 7 };
+/* The restart service's and epmd's sandboxes are fixed: measured as the table is. */
+enum { RESTART_EXPOSURE = 7, EPMD_EXPOSURE = 2 };
 
 /* Expected `systemd-analyze security --offline=true` exposure of unit file `f` in tenths, -1
  * when unknown: for targets before SD_EXPOSURE_MEASURED (not every directive of the
@@ -362,6 +383,8 @@ int exposure_tenths(const struct ctx *c, enum unit_file f)
         return -1;
     if (f == UF_RESTART_SERVICE)
         return RESTART_EXPOSURE;
+    if (f == UF_EPMD_SERVICE)
+        return EPMD_EXPOSURE;
     if (f == UF_RUNTIME_ENV)
         return EXPOSURE_TABLE[p][bits & (EXP_DYNAMIC_USER | EXP_OS_MON | EXP_JIT_PERF)];
     unsigned cls = umask_class(c->o->umask) * EXPOSURE_IPS + ip_class(c);

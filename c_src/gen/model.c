@@ -10,8 +10,9 @@
 
 void unit_file_name(struct buf *out, enum unit_file f, const char *svc)
 {
-    static const char *const suffix[UF_COUNT] = {".service", "-restart.path", "-restart.service",
-                                                 "-runtime-environment.service", ".socket"};
+    static const char *const suffix[UF_COUNT] = {
+        ".service", "-restart.path", "-restart.service", "-runtime-environment.service",
+        ".socket",  "-epmd.socket",  "-epmd.service"};
     buf_printf(out, "%s%s", svc, suffix[f]);
 }
 
@@ -25,7 +26,7 @@ void directive_file_name(const struct unit_model *m, const struct directive *d, 
 
 bool unit_file_is_service(enum unit_file f)
 {
-    return f != UF_RESTART_PATH && f != UF_SOCKET;
+    return f != UF_RESTART_PATH && f != UF_SOCKET && f != UF_EPMD_SOCKET;
 }
 
 /* Every given key either shapes the output or is listed in the manifest with the reason it
@@ -229,11 +230,6 @@ static int check_combinations(struct ctx *c)
     if (o->timeout_stop_sec != 0 && o->timeout_stop_sec <= o->shutdown_time)
         return fail_number(c, "timeout_stop_sec", o->timeout_stop_sec,
                            "is not longer than shutdown_time");
-    if (o->private_network && strcmp(o->distribution, "none") != 0)
-        return fail(c, "private_network", "yes", "leaves no network for distribution");
-    if (o->dist_port_max < o->dist_port_min || o->dist_port_max > 65535)
-        return fail_number(c, "dist_port_max", o->dist_port_max,
-                           "is not a port at or above dist_port_min");
     if (o->umask[0] != '0' || strlen(o->umask) != 4 || strspn(o->umask, "01234567") != 4)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
@@ -245,14 +241,19 @@ static int check_combinations(struct ctx *c)
  * that a later check refuses; then the builders, whose order is the directives' order in the
  * unit files. */
 static int (*const STEPS[])(struct ctx *c) = {
-    resolve_names,         resolve_paths,       resolve_dirs,
-    check_versions,        check_combinations,  resolve_sockets,
-    resolve_network,       build_unit_section,  start_limit,
-    build_exec_pre,        build_exec_start,    build_process,
-    build_identity,        build_dirs,          build_env,
-    build_paths,           build_network,       build_sockets,
-    build_hardening,       build_restart_units, build_runtime_env_unit,
-    build_companion_files, apply_user_changes,
+    resolve_names,       resolve_paths,
+    resolve_dirs,        check_versions,
+    check_combinations,  resolve_distribution,
+    resolve_sockets,     resolve_network,
+    build_unit_section,  start_limit,
+    build_exec_pre,      build_exec_start,
+    build_process,       build_identity,
+    build_dirs,          build_env,
+    build_paths,         build_network,
+    build_sockets,       build_hardening,
+    build_restart_units, build_runtime_env_unit,
+    build_epmd_units,    build_companion_files,
+    apply_user_changes,
 };
 
 static void finish(struct ctx *c)

@@ -18,6 +18,8 @@ enum unit_file {
     UF_RESTART_SERVICE,
     UF_RUNTIME_ENV,
     UF_SOCKET,
+    UF_EPMD_SOCKET,
+    UF_EPMD_SERVICE,
     UF_COUNT
 };
 

@@ -5,6 +5,7 @@
  *   hardening.c  hardening profiles, network, socket binding, exposure
  *   sandbox.c    sandbox paths, the chroot, implied PrivateMounts=
  *   sockets.c    socket units, their ties to the service, the fd store
+ *   cluster.c    Erlang distribution: modes, node name, cookie, TLS, the epmd companion
  *   sections.c   [Unit] and [Service] basics, companion units and files
  *   overrides.c  the user's override and drop values, applied last
  *   sdver.c      what each systemd version knows
@@ -27,6 +28,9 @@ struct names {
     const char *deploy, *current, *working, *desc, *syslog, *env_script;
 };
 
+/* `distribution`, in the order of its choices. */
+enum dist_mode { DIST_NONE, DIST_LOCAL, DIST_EPMDLESS, DIST_EPMD_SOCKET, DIST_TLS };
+
 struct ctx {
     const struct gen_opts *o;
     struct unit_model *m;
@@ -44,6 +48,9 @@ struct ctx {
     bool env_service; /**< the runtime environment service: asked for, or implied by its script */
     bool mix_layout;  /**< layout = mix_systemd */
     bool exposure_unknown; /**< an override or drop changed an assessed directive */
+    enum dist_mode dist;   /**< resolve_distribution */
+    const char *node;      /**< the node name's part before @ */
+    unsigned char dist_ip[4];
 };
 
 /* model.c */
@@ -86,6 +93,8 @@ int build_dir_env(struct ctx *c);
 int build_exec_pre(struct ctx *c);
 int build_exec_start(struct ctx *c);
 void set_env(struct ctx *c, const char *name, const char *value, const char *reason);
+/** set_env() for a value without escapes: `%` is written as `%%`. */
+void set_env_literal(struct ctx *c, const char *name, const char *value, const char *reason);
 int build_env(struct ctx *c);
 
 /* hardening.c */
@@ -116,6 +125,15 @@ int resolve_sockets(struct ctx *c);
 int build_sockets(struct ctx *c);
 bool socket_port(const struct ctx *c, unsigned long port);
 bool denies_all_ip(const struct ctx *c);
+
+/* cluster.c */
+bool dist_on(const struct ctx *c);
+void credentials_dir(const struct ctx *c, struct buf *out);
+int resolve_distribution(struct ctx *c);
+void build_dist_env(struct ctx *c, struct buf *flags);
+int build_dist_credentials(struct ctx *c);
+void build_dist_unit(struct ctx *c);
+int build_epmd_units(struct ctx *c);
 
 /* overrides.c */
 int apply_user_changes(struct ctx *c);

@@ -25,6 +25,8 @@ static const struct gen_opts DEFAULTS = {
     .layout = "flat",
     .distribution = "none",
     .cookie_file = "",
+    .dist_address = "127.0.0.1",
+    .epmd_path = "/usr/bin/epmd",
     .umask = "0077",
     .runtime_directory_preserve = "no",
     .exec_start_wrap = "",
@@ -40,8 +42,7 @@ static const struct gen_opts DEFAULTS = {
     /* journald.conf's defaults, which apply while these are not given. */
     .log_rate_limit_interval_sec = 30,
     .log_rate_limit_burst = 10000,
-    .dist_port_min = 9100,
-    .dist_port_max = 9105,
+    .dist_port = 9100,
     .runtime_directory_mode = 0750,
     .configuration_directory_mode = 0750,
     .state_directory_mode = 0750,
@@ -61,7 +62,7 @@ static const char *const RESTARTS[] = {"no",          "on-success", "on-failure"
 static const char *const METHODS[] = {"systemctl", "systemd_flag", "touch", NULL};
 static const char *const RELOADS[] = {"none", "sighup", NULL};
 static const char *const DUMPS[] = {"off", "state", NULL};
-static const char *const DISTS[] = {"none", "epmd_socket", "fixed_ports", NULL};
+static const char *const DISTS[] = {"none", "local", "epmdless", "epmd_socket", "tls", NULL};
 static const char *const PRESERVE[] = {"no", "yes", "restart", NULL};
 static const char *const DIR_KINDS[] = {
     "runtime",        "configuration", "state",  "cache", "logs", "tmp", "-runtime",
@@ -105,9 +106,31 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "sending SIGHUP; the app sets config :vigil, sighup)",
      RELOADS},
     {"crash_dump", OPT_STR, O(crash_dump), "BEAM crash dumps (state: into the state dir)", DUMPS},
-    {"distribution", OPT_STR, O(distribution), "Erlang distribution", DISTS},
+    {"distribution", OPT_STR, O(distribution),
+     "Erlang distribution, named node_name@dist_address (longnames): local (loopback only, no "
+     "epmd), epmdless (dist_port on dist_address, no epmd), epmd_socket (a socket-activated "
+     "epmd of the service's own, <service_name>-epmd.socket), tls (as epmdless, over TLS with "
+     "mutual authentication: credentials dist.crt, dist.key and dist-ca.crt); every mode but "
+     "none needs cookie_file",
+     DISTS},
     {"cookie_file", OPT_STR, O(cookie_file),
-     "cookie file loaded with LoadCredential= (@{key} references)", NULL},
+     "the cookie, loaded with LoadCredential= as $HOME/.erlang.cookie (HOME is the "
+     "credentials dir), never on a command line (@{key} references)",
+     NULL},
+    {"dist_address", OPT_STR, O(dist_address),
+     "IPv4 address the distribution listens on and the node name's host part (local: a "
+     "loopback address)",
+     NULL},
+    {"dist_port", OPT_UINT, O(dist_port),
+     "the distribution port (every node of the cluster listens on it, except with "
+     "epmd_socket, where epmd tells)",
+     NULL},
+    {"node_name", OPT_STR, O(node_name), "the node name's part before @ (default: release_name)",
+     NULL},
+    {"epmd_path", OPT_STR, O(epmd_path),
+     "epmd for distribution = epmd_socket (Debian's erlang-base; a release's "
+     "erts-VSN/bin/epmd works too)",
+     NULL},
     {"syslog_identifier", OPT_STR, O(syslog_identifier),
      "SyslogIdentifier= (default: "
      "service_name)",
@@ -164,8 +187,6 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "it above 0); on systemd 252 a restart keeps them, a stop then start drops them; from 254 "
      "FileDescriptorStorePreserve=yes keeps them while the unit is loaded",
      NULL},
-    {"dist_port_min", OPT_UINT, O(dist_port_min), "first distribution port (fixed_ports)", NULL},
-    {"dist_port_max", OPT_UINT, O(dist_port_max), "last distribution port (fixed_ports)", NULL},
     {"runtime_directory_mode", OPT_MODE, O(runtime_directory_mode), "RuntimeDirectoryMode=", NULL},
     {"configuration_directory_mode", OPT_MODE, O(configuration_directory_mode),
      "ConfigurationDirectoryMode=", NULL},
@@ -188,7 +209,7 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"unit_wants", OPT_LIST, O(unit_wants), "Wants= units", NULL},
     {"unit_requires", OPT_LIST, O(unit_requires), "Requires= units", NULL},
     {"listen_ports", OPT_PORTS, O(listen_ports),
-     "TCP ports the release listens on (below 1024: the bind capability; with fixed_ports: "
+     "TCP ports the release listens on (below 1024: the bind capability; with distribution: "
      "allowed to bind)",
      NULL},
     {"sockets", OPT_SOCKETS, O(sockets),
@@ -203,6 +224,11 @@ const struct opt_def GEN_OPT_DEFS[] = {
      "kernel caps at net.core.somaxconn, 4096 on Debian 12)",
      NULL},
     {"ip_address_allow", OPT_LIST, O(ip_address_allow), "IPAddressAllow= (with Deny=any)", NULL},
+    {"cluster_peers", OPT_LIST, O(cluster_peers),
+     "addresses or prefixes of the other nodes: IPAddressAllow= with localhost (the remote "
+     "console), IPAddressDeny=any for everything else (add the app's clients to "
+     "ip_address_allow)",
+     NULL},
     {"credentials", OPT_LIST, O(credentials),
      "NAME=PATH: LoadCredential=NAME:PATH, read by the release from "
      "$CREDENTIALS_DIRECTORY/NAME (systemd 247); for secrets instead of env_vars",
@@ -317,6 +343,10 @@ static void choices_problem(struct buf *out, const char *const *set)
 
 static int refuse_choice(const struct opt_def *def, const char *value, struct buf *err)
 {
+    if (strcmp(def->key, "distribution") == 0 && strcmp(value, "fixed_ports") == 0)
+        return fail_value(err, def->key, value,
+                          "was replaced by epmdless (one fixed port, dist_port, and no epmd) "
+                          "and epmd_socket (an epmd of the service's own)");
     struct buf problem = {0};
     choices_problem(&problem, def->choices);
     int r = fail_value(err, def->key, value, buf_str(&problem));

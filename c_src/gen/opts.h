@@ -30,18 +30,20 @@ struct gen_opts {
         *crash_dump;
     char *reload, *layout;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
+    char *dist_address, *node_name, *epmd_path;
     char *exec_start_wrap, *runtime_environment_service_script, *systemd_features;
     bool network_online, chroot, runtime_environment_service, os_mon, jit_perf;
     bool private_network;
     unsigned long systemd_version, watchdog_sec, timeout_start_sec, shutdown_time;
     unsigned long timeout_stop_sec, restart_sec, start_limit_burst, start_limit_interval_sec;
-    unsigned long limit_nofile, dist_port_min, dist_port_max, fd_store_max, socket_backlog;
+    unsigned long limit_nofile, dist_port, fd_store_max, socket_backlog;
     unsigned long log_rate_limit_interval_sec, log_rate_limit_burst;
     unsigned long runtime_directory_mode, configuration_directory_mode, state_directory_mode;
     unsigned long cache_directory_mode, logs_directory_mode;
     struct strlist dirs, env_vars, env_files, exec_start_pre, read_write_paths, read_only_paths;
     struct strlist inaccessible_paths, unit_after, unit_wants, unit_requires, listen_ports;
-    struct strlist ip_address_allow, credentials, encrypted_credentials, override, drop, sockets;
+    struct strlist ip_address_allow, cluster_peers, credentials, encrypted_credentials, override;
+    struct strlist drop, sockets;
     enum opt_origin origin[GEN_OPT_MAX]; /**< per key, index for index with GEN_OPT_DEFS */
 };
 

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const RENDER_TEMPLATES[] = {
-    "service.unit", "restart.path",  "restart.service", "runtime-environment.service",
-    "socket.unit",  "sysusers.conf", "tmpfiles.conf",   NULL};
+const char *const RENDER_TEMPLATES[] = {"service.unit",    "restart.path",
+                                        "restart.service", "runtime-environment.service",
+                                        "socket.unit",     "epmd.socket",
+                                        "epmd.service",    "sysusers.conf",
+                                        "tmpfiles.conf",   NULL};
 
 static const char *const SECTION_NAMES[SEC_COUNT] = {"unit", "service", "path", "socket",
                                                      "install"};

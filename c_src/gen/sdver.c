@@ -58,6 +58,7 @@ static const struct {
     {"LogRateLimitIntervalSec", 240},
     {"LogRateLimitBurst", 240},
     {"LoadCredential", 247},
+    {"SetCredential", 247},
     {"LoadCredentialEncrypted", 250},
     {"ProtectProc", 247},
     {"ProcSubset", 247},

@@ -18,21 +18,6 @@ static int add_units(struct ctx *c, const char *option, const char *directive,
     return 0;
 }
 
-/* Requires=, not Wants=: without epmd the VM (-start_epmd false) cannot register its name,
- * so a missing epmd.socket is better refused at start, by name, than found as a distribution
- * error later; and a stop or restart of epmd takes the node along, which then registers with
- * the new epmd. Nothing vigil writes provides the socket unit. */
-static void epmd_socket(struct ctx *c)
-{
-    const char *why = "distribution = epmd_socket";
-    add(c, UF_SERVICE, SEC_UNIT, "Requires", "epmd.socket", why);
-    add(c, UF_SERVICE, SEC_UNIT, "After", "epmd.socket", why);
-    note(c, "distribution",
-         "epmd_socket: epmd.socket comes from Debian's erlang-base package, not from a release; "
-         "without it installed the service does not start (Unit epmd.socket not found)",
-         true);
-}
-
 int build_unit_section(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
@@ -41,8 +26,7 @@ int build_unit_section(struct ctx *c)
         add(c, UF_SERVICE, SEC_UNIT, "Wants", "network-online.target", "network_online");
         add(c, UF_SERVICE, SEC_UNIT, "After", "network-online.target", "network_online");
     }
-    if (strcmp(o->distribution, "epmd_socket") == 0)
-        epmd_socket(c);
+    build_dist_unit(c);
     if (c->env_service) {
         struct buf u = {0};
         unit_file_name(&u, UF_RUNTIME_ENV, c->n.svc);
@@ -133,7 +117,7 @@ int build_process(struct ctx *c)
     add(c, UF_SERVICE, SEC_SERVICE, "KillMode", "mixed",
         "SIGTERM to the BEAM only, then SIGKILL to what is left of its ports");
     add(c, UF_SERVICE, SEC_SERVICE, "KillSignal", "SIGTERM",
-        "the BEAM stops cleanly on SIGTERM; bin/app stop would need distribution");
+        "the BEAM stops cleanly on SIGTERM; bin/app stop is an rpc and needs distribution");
     add(c, UF_SERVICE, SEC_SERVICE, "Restart", o->restart, "restart");
     addf(c, SEC_SERVICE, "RestartSec", "restart_sec", false, o->restart_sec);
     /* vigil turns :init.reboot/0 into exit status 75 (EX_TEMPFAIL): a new VM, not a failure. */

@@ -9,7 +9,13 @@ defmodule Shop.MixProject do
       start_permanent: Mix.env() == :prod,
       deps: [{:vigil, path: "../.."}],
       releases: [
-        shop: [include_erts: true, include_executables_for: [:unix], strip_beams: true]
+        shop: [
+          include_erts: true,
+          include_executables_for: [:unix],
+          strip_beams: true,
+          # Loaded, not started: TLS distribution (vigil-unit's distribution = tls) starts it.
+          applications: [ssl: :load]
+        ]
       ]
     ]
   end

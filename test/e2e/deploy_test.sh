@@ -335,8 +335,7 @@ scenario_killed() {
 # UNDER_LOAD deploys while a client opens RATE connections a second through a socket unit.
 scenario_under_load() {
     SHOP_PORT=80
-    if ! { shop_gen_unit --timeout-start-sec "$TIMEOUT_START" --cookie-file "$DD/COOKIE" \
-        --sockets http=80 && e2e_copy_in "$SHOP_UNITS" /root/systemd-sockets &&
+    if ! { shop_gen_unit --timeout-start-sec "$TIMEOUT_START" --sockets http=80 && e2e_copy_in "$SHOP_UNITS" /root/systemd-sockets &&
         e2e_exec "$TOOL" install --units /root/systemd-sockets; }; then
         fail "the unit with a socket installed"
         return
@@ -389,7 +388,7 @@ scenario_deploy_user() {
     e2e_exec useradd --system --no-create-home --shell /usr/sbin/nologin --groups systemd-journal \
         deployer
     if ! { shop_gen_unit --timeout-start-sec "$TIMEOUT_START" --deploy-dir "$nr" \
-        --cookie-file "$nr/COOKIE" --restart-method systemd_flag --deploy-user deployer &&
+        --restart-method systemd_flag --deploy-user deployer &&
         e2e_copy_in "$SHOP_UNITS" /root/systemd-nr && e2e_exec "$TOOL" install --units /root/systemd-nr; }; then
         fail "the unit with a restart flag installed (as root)"
         return
@@ -434,7 +433,7 @@ setup() {
         fail "five releases made"
         finish
     fi
-    if shop_gen_unit --timeout-start-sec "$TIMEOUT_START" --cookie-file "$DD/COOKIE"; then
+    if shop_gen_unit --timeout-start-sec "$TIMEOUT_START"; then
         pass "unit generated"
     else
         fail "unit generated"

@@ -225,21 +225,7 @@ expect_chrootstd() { expect_chroot_common chrootstd; }
 gen_chrootoff() { variant chrootoff 4115 --chroot --hardening off; }
 expect_chrootoff() { expect_chroot_common chrootoff; }
 
-# Debian 12's systemd has no BPF framework: no SocketBind= lines, the manifest says so; the
-# node still gets a name with its host.
-gen_fixed() { variant fixed 4116 --distribution fixed_ports; }
-expect_fixed() {
-    check "shop-fixed: no SocketBindDeny= on a target that would ignore it" "" \
-        "$(e2e_prop shop-fixed SocketBindDeny)"
-    expect fixed "node" "ok shop@*"
-    if [[ $(probe fixed node) == *@nohost ]]; then fail "shop-fixed: a host part in the node name"; fi
-}
-
-gen_epmd() { variant epmd 4117 --distribution epmd_socket; }
-expect_epmd() {
-    expect epmd "node" "ok shop@*"
-    check "shop-epmd: epmd.socket pulled in" active "$(e2e_prop epmd.socket ActiveState)"
-}
+# distribution: cluster_test.sh.
 
 # restart_method: a flag file that a .path unit watches restarts the service.
 flag_restarts() {
@@ -283,7 +269,7 @@ expect_renv() {
 }
 
 ALL_VARIANTS=(strict standard off dynamic lowport osmon privnet paths wrap jitperf crashdump reload
-    chroot chrootstd chrootoff fixed epmd flag touch renv)
+    chroot chrootstd chrootoff flag touch renv)
 variants=("$@")
 [ "${#variants[@]}" -gt 0 ] || variants=("${ALL_VARIANTS[@]}")
 

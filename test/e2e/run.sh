@@ -10,14 +10,19 @@ passed=0
 failed=0
 skipped=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The example release, built from a pristine copy once for every script (shop.sh).
+VIGIL_E2E_SHARED=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e-shared.XXXXXX")
+export VIGIL_E2E_SHARED
+trap 'rm -f "$log"; rm -rf "$VIGIL_E2E_SHARED"' EXIT
 
 for test in "$here"/*_test.sh; do
     echo "== e2e: ${test#"$here"/}"
     # On a time-out the script gets SIGTERM first, so that its EXIT trap stops the container;
     # --foreground keeps it in this process group, where Ctrl-C reaches it.
+    began=$SECONDS
     timeout --foreground --kill-after=30 "$limit" bash "$test" </dev/null 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
+    echo "== e2e: ${test#"$here"/} took $((SECONDS - began)) s"
     counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     p=$(echo "$counts" | awk '{ print $1 + 0 }')
     f=$(echo "$counts" | awk '{ print $3 + 0 }')

@@ -5,7 +5,8 @@
 #
 #   shop_build              MIX_ENV=prod mix release, quietly (the output is shown on failure), in
 #                           a pristine copy of the tree (e2e_pristine_tree): vigil is built there
-#                           once, from nothing, as a new user's dependency is
+#                           once, from nothing, as a new user's dependency is; under run.sh, once
+#                           for every script (VIGIL_E2E_SHARED)
 #   shop_vigil_unit         the generator inside the release
 #   shop_gen_unit [ARG...]  mix vigil.gen.unit ARG... into $SHOP_UNITS (vigil-unit keys)
 #   shop_variant VSN [LINE...] the built release as version VSN (a tarball in $SHOP_TARS)
@@ -28,20 +29,25 @@ shop_mix() {
 }
 
 shop_build() {
-    local log
+    local log tree
     command -v mix >/dev/null 2>&1 || {
         e2e_die "mix not found: Elixir is needed to build examples/shop"
         return 1
     }
     e2e_scratch
-    e2e_pristine_tree "$E2E_SCRATCH/vigil" || {
-        e2e_die "could not copy the tree to $E2E_SCRATCH/vigil"
-        return 1
-    }
-    SHOP_SRC=$E2E_SCRATCH/vigil/examples/shop
+    # One build per run of the suite (run.sh sets VIGIL_E2E_SHARED): the first script builds,
+    # the others reuse it. A script run alone builds its own.
+    tree=${VIGIL_E2E_SHARED:-$E2E_SCRATCH}/vigil
+    SHOP_SRC=$tree/examples/shop
     SHOP_REL=$SHOP_SRC/_build/prod/rel/shop
     SHOP_UNITS=$SHOP_SRC/_build/prod/systemd
     SHOP_TARS=$E2E_SCRATCH/tars
+    [ ! -e "$tree/.shop-built" ] || return 0
+    rm -rf "$tree"
+    e2e_pristine_tree "$tree" || {
+        e2e_die "could not copy the tree to $tree"
+        return 1
+    }
     log=$(mktemp)
     if ! shop_mix release --overwrite >"$log" 2>&1; then
         tail -n 40 "$log" >&2
@@ -50,6 +56,7 @@ shop_build() {
         return 1
     fi
     rm -f "$log"
+    touch "$tree/.shop-built"
 }
 
 shop_vigil_unit() {

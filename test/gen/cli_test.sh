@@ -251,8 +251,8 @@ refuse_credential() {
 }
 refuse_credential 'encrypted_credentials: value "db=/x" repeats a credential name' \
     --credentials db=/y --encrypted-credentials db=/x
-refuse_credential 'encrypted_credentials: value "erlang-cookie=/x" repeats a credential name' \
-    --cookie-file /c --encrypted-credentials erlang-cookie=/x
+refuse_credential 'encrypted_credentials: value ".erlang.cookie=/x" repeats a credential name' \
+    --distribution epmdless --cookie-file /c --encrypted-credentials .erlang.cookie=/x
 refuse_credential 'encrypted_credentials: value "db=/x" needs LoadCredentialEncrypted=, systemd 250 or later (systemd_version is 249)' \
     --systemd-version 249 --encrypted-credentials db=/x
 echo "cli_test: ok"

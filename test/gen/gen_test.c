@@ -188,10 +188,11 @@ static void test_build_features(void **state)
     assert_int_equal(directive_needs("IPAddressDeny"), SDB_NONE);
     struct unit_model m;
     struct buf err = {0};
-    assert_int_equal(build("app_name = foo\ndistribution = fixed_ports\n", &m, &err), 0);
+    assert_int_equal(build("app_name = foo\ndistribution = epmdless\ncookie_file = /c\n", &m, &err),
+                     0);
     assert_null(value_of(&m, "SocketBindDeny"));
     unit_model_free(&m);
-    assert_int_equal(build("app_name = foo\ndistribution = fixed_ports\n"
+    assert_int_equal(build("app_name = foo\ndistribution = epmdless\ncookie_file = /c\n"
                            "systemd_features = +BPF_FRAMEWORK\n",
                            &m, &err),
                      0);
@@ -242,13 +243,79 @@ static void test_unused_keys(void **state)
     assert_int_equal(m.n_unused, 1);
     assert_string_equal(m.unused[0].key, "listen_ports");
     unit_model_free(&m);
-    /* Below 1024 the port needs the bind capability; with fixed_ports it may be bound. */
+    /* Below 1024 the port needs the bind capability; with distribution it may be bound. */
     assert_int_equal(build("app_name = foo\nlisten_ports = 80\n", &m, &err), 0);
     assert_int_equal(m.n_unused, 0);
     unit_model_free(&m);
     assert_int_equal(
-        build("app_name = foo\ndistribution = fixed_ports\nlisten_ports = 4000\n", &m, &err), 0);
+        build("app_name = foo\ndistribution = epmdless\ncookie_file = /c\nlisten_ports = 4000\n",
+              &m, &err),
+        0);
     assert_int_equal(m.n_unused, 0);
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
+/* Distribution: refused where it cannot give a named, reachable node with its cookie from a
+ * credential; each refusal names the key and the problem. */
+static void refused(const char *config, const char *key, const char *problem)
+{
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build(config, &m, &err), -EINVAL);
+    assert_non_null(strstr(buf_str(&err), key));
+    if (strstr(buf_str(&err), problem) == NULL)
+        fail_msg("\"%s\" lacks \"%s\"", buf_str(&err), problem);
+    buf_free(&err);
+}
+
+static void test_distribution_refusals(void **state)
+{
+    (void)state;
+    refused("app_name = foo\ndistribution = fixed_ports\n", "distribution",
+            "was replaced by epmdless");
+    refused("app_name = foo\ndistribution = local\n", "distribution", "needs cookie_file");
+    refused("app_name = foo\ndistribution = local\ncookie_file = /c\ndist_address = 10.0.0.1\n",
+            "dist_address", "is not a loopback address");
+    refused("app_name = foo\ndistribution = epmdless\ncookie_file = /c\ndist_address = 0.0.0.0\n",
+            "dist_address", "is not one address");
+    refused("app_name = foo\ndistribution = epmdless\ncookie_file = /c\ndist_address = host\n",
+            "dist_address", "is not an IPv4 address");
+    refused("app_name = foo\ndistribution = tls\ncookie_file = /c\ncredentials = dist.crt=/a\n"
+            "credentials = dist-ca.crt=/b\n",
+            "distribution", "needs credentials dist.key=PATH");
+    refused("app_name = foo\ndistribution = epmdless\ncookie_file = /c\n"
+            "override = Service.SocketBindDeny=any\n",
+            "override", "name@nohost");
+    refused("app_name = foo\ndistribution = local\ncookie_file = /c\n"
+            "override = SocketBindDeny=ipv4:tcp:0-100\n",
+            "override", "port 0");
+    refused("app_name = foo\ndistribution = local\ncookie_file = /c\nnode_name = a@b\n",
+            "node_name", "is not a node name");
+    refused("app_name = foo\ndistribution = local\ncookie_file = /c\nprivate_network = yes\n",
+            "private_network", "leaves no network");
+    refused("app_name = foo\ndistribution = local\ncookie_file = /c\nsystemd_version = 246\n",
+            "distribution", "needs systemd 247");
+    refused("app_name = foo\ndistribution = epmdless\ncookie_file = /c\n"
+            "env_vars = ERL_FLAGS=+S 2\n",
+            "env_vars", "the cookie would no longer come from the credential");
+    refused("app_name = foo\ndistribution = local\ncookie_file = /c\n"
+            "credentials = .erlang.cookie=/x\n",
+            "credentials", "repeats a credential name");
+    struct unit_model m;
+    struct buf err = {0};
+    assert_int_equal(build("app_name = foo\ndistribution = epmdless\ncookie_file = /c\n"
+                           "override = Service.SocketBindDeny=1-65535\n",
+                           &m, &err),
+                     0);
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\ndistribution = epmd_socket\ncookie_file = /c\n"
+                           "dist_address = 10.0.0.2\nnode_name = n1\n",
+                           &m, &err),
+                     0);
+    assert_true(m.has_file[UF_EPMD_SOCKET] && m.has_file[UF_EPMD_SERVICE]);
+    assert_string_equal(value_of(&m, "LoadCredential"), ".erlang.cookie:/c");
+    assert_int_equal(m.unit_exposure[UF_EPMD_SERVICE], 2);
     unit_model_free(&m);
     buf_free(&err);
 }
@@ -491,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_model_refuses_daemon),
         cmocka_unit_test(test_model_gates_versions),
         cmocka_unit_test(test_unused_keys),
+        cmocka_unit_test(test_distribution_refusals),
         cmocka_unit_test(test_config_cli_precedence),
         cmocka_unit_test(test_typed_options),
         cmocka_unit_test(test_overrides),

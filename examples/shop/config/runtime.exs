@@ -12,4 +12,6 @@ config :shop,
   drain_ms: int.("SHOP_DRAIN_MS", "5000"),
   reload_ms: int.("SHOP_RELOAD_MS", "0"),
   # Hand the listener to systemd's fd store (the unit needs FileDescriptorStoreMax=).
-  fd_store: yes.("SHOP_FD_STORE", "no")
+  fd_store: yes.("SHOP_FD_STORE", "no"),
+  # Nodes to stay connected to (Shop.Peers), separated by spaces.
+  peers: System.get_env("SHOP_PEERS", "") |> String.split() |> Enum.map(&String.to_atom/1)

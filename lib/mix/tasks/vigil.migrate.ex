@@ -284,7 +284,7 @@ defmodule Mix.Tasks.Vigil.Migrate do
 
   defp key(:exec_start, v, ctx) do
     {[override: ["Service.ExecStart=#{parts(v, ctx)}"]],
-     "override Service.ExecStart= (replaces vigil's start command and cookie wrapper)"}
+     "override Service.ExecStart= (replaces vigil's start command)"}
   end
 
   defp key(:exec_stop, v, _ctx) when v in [nil, ""], do: {[], "unset: nothing to migrate"}

@@ -27,6 +27,14 @@ defmodule Shop.Probe do
     * `handlers` → `ok ID...`, the logger handlers installed
     * `watchdog_summary` → `ok` once vigil's watchdog has written its summary entry
     * `listen_fds` → `ok NAME BACKLOG ...`, the sockets systemd passed and their accept queues
+    * `cookie` → `ok credential` when the node's cookie is the file `$HOME/.erlang.cookie` (the
+      unit's credential), `error placeholder` when it is the unit's placeholder, `error other`
+      (the cookie itself is never printed)
+    * `ping NODE` → `ok pong` or `ok pang` (`net_adm:ping/1`)
+    * `nodes` → `ok NODE...`, the connected nodes
+    * `global_register NAME` → `ok yes` once a process of this node holds NAME in `:global`
+    * `global_whereis NAME` → `ok NODE`, where the process `:global` knows as NAME runs, or
+      `error undefined`
   """
 
   require Logger
@@ -53,6 +61,11 @@ defmodule Shop.Probe do
       ["handlers"] -> "ok " <> Enum.join(:logger.get_handler_ids(), " ")
       ["watchdog_summary"] -> result(Vigil.watchdog_summary())
       ["listen_fds"] -> listen_fds(Vigil.listen_fds())
+      ["cookie"] -> cookie()
+      ["ping", node] -> "ok #{:net_adm.ping(String.to_atom(node))}"
+      ["nodes"] -> Enum.join(["ok" | Enum.map(Node.list(), &to_string/1)], " ")
+      ["global_register", name] -> global_register(String.to_atom(name))
+      ["global_whereis", name] -> global_whereis(:global.whereis_name(String.to_atom(name)))
       _ -> "error badarg"
     end
   end
@@ -155,6 +168,34 @@ defmodule Shop.Probe do
   defp listen_fds(fds) do
     Enum.join(["ok" | Enum.map(fds, &"#{&1.name} #{Map.get(&1, :backlog, "?")}")], " ")
   end
+
+  defp cookie do
+    file = Path.join(System.get_env("HOME", "/"), ".erlang.cookie")
+
+    case {File.read(file), Node.get_cookie()} do
+      {{:ok, text}, cookie} when cookie != :nocookie ->
+        cond do
+          Atom.to_string(cookie) == String.trim(text) -> "ok credential"
+          Atom.to_string(cookie) == System.get_env("RELEASE_COOKIE") -> "error placeholder"
+          true -> "error other"
+        end
+
+      {{:error, reason}, _} ->
+        "error #{reason}"
+
+      _ ->
+        "error nocookie"
+    end
+  end
+
+  # A process of its own holds the name: the connection's process ends with the request.
+  defp global_register(name) do
+    pid = spawn(fn -> Process.sleep(:infinity) end)
+    "ok #{:global.register_name(name, pid)}"
+  end
+
+  defp global_whereis(:undefined), do: "error undefined"
+  defp global_whereis(pid), do: "ok #{node(pid)}"
 
   defp env(nil), do: "error unset"
   defp env(value), do: "ok " <> value
