@@ -78,15 +78,36 @@ static int sc_running_dir(void *ctx, const char *unit, struct buf *out)
     return 1;
 }
 
+/* The failed start's own lines: its invocation's (the unit keeps the failed invocation's ID
+ * until the next start), both systemd's about it and its processes' output. --sync first, so
+ * that what the dying VM wrote is in the journal before it is read (root only; without it the
+ * last lines may be missing). */
 static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf *out)
 {
     (void)ctx;
+    const char *const sync[] = {"journalctl", "--sync", NULL};
+    (void)run_cmd(sync, NULL, NULL);
+    struct buf id = {0};
+    const char *const show[] = {"systemctl", "show", "--property=InvocationID",
+                                "--value",   unit,   NULL};
+    (void)run_cmd(show, &id, NULL);
+    while (id.len && id.data[id.len - 1] == '\n')
+        id.data[--id.len] = '\0';
     char since[64];
     (void)snprintf(since, sizeof(since), "--since=@%lld.%06lld", (long long)(since_us / 1000000),
                    (long long)(since_us % 1000000));
-    const char *const argv[] = {"journalctl", "--unit",     unit, since,
-                                "--lines=20", "--no-pager", NULL};
-    (void)run_cmd(argv, out, out);
+    struct buf own = {0};
+    struct buf sd = {0};
+    buf_printf(&own, "_SYSTEMD_INVOCATION_ID=%s", buf_str(&id));
+    buf_printf(&sd, "INVOCATION_ID=%s", buf_str(&id));
+    const char *const by_invocation[] = {"journalctl",  "--no-pager", "--lines=30", since,
+                                         buf_str(&own), "+",          buf_str(&sd), NULL};
+    const char *const by_unit[] = {"journalctl", "--unit",     unit, since,
+                                   "--lines=30", "--no-pager", NULL};
+    (void)run_cmd(id.len == 32 ? by_invocation : by_unit, out, out);
+    buf_free(&id);
+    buf_free(&own);
+    buf_free(&sd);
 }
 
 static void sc_describe(void *ctx, const char *unit, struct buf *out)
