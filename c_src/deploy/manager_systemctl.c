@@ -78,8 +78,9 @@ static int sc_running_dir(void *ctx, const char *unit, struct buf *out)
     return 1;
 }
 
-/* The failed start's own lines: its invocation's (the unit keeps the failed invocation's ID
- * until the next start), both systemd's about it and its processes' output. --sync first, so
+/* The failed start's own last lines: its invocation's (the unit keeps the failed invocation's
+ * ID until the next start), systemd's about it and its processes' output, without debug
+ * messages (a manager at debug level writes hundreds per start). --sync first, so
  * that what the dying VM wrote is in the journal before it is read (root only; without it the
  * last lines may be missing). */
 static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf *out)
@@ -100,8 +101,9 @@ static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf
     struct buf sd = {0};
     buf_printf(&own, "_SYSTEMD_INVOCATION_ID=%s", buf_str(&id));
     buf_printf(&sd, "INVOCATION_ID=%s", buf_str(&id));
-    const char *const by_invocation[] = {"journalctl",  "--no-pager", "--lines=30", since,
-                                         buf_str(&own), "+",          buf_str(&sd), NULL};
+    const char *const by_invocation[] = {"journalctl",      "--no-pager",  "--lines=30",
+                                         "--priority=info", buf_str(&own), "+",
+                                         buf_str(&sd),      NULL};
     const char *const by_unit[] = {"journalctl", "--unit",     unit, since,
                                    "--lines=30", "--no-pager", NULL};
     (void)run_cmd(id.len == 32 ? by_invocation : by_unit, out, out);
