@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* systemctl restart (without --no-block) waits for the restart job and exits non-zero unless
@@ -87,7 +88,6 @@ static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf
 {
     (void)ctx;
     const char *const sync[] = {"journalctl", "--sync", NULL};
-    (void)run_cmd(sync, NULL, NULL);
     struct buf id = {0};
     const char *const show[] = {"systemctl", "show", "--property=InvocationID",
                                 "--value",   unit,   NULL};
@@ -106,7 +106,23 @@ static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf
                                          buf_str(&sd),      NULL};
     const char *const by_unit[] = {"journalctl", "--unit",     unit, since,
                                    "--lines=30", "--no-pager", NULL};
-    (void)run_cmd(id.len == 32 ? by_invocation : by_unit, out, out);
+    /* A dying VM's stdout and stderr are two streams that journald reads on its own time:
+     * read until two reads 250 ms apart agree (2 s at most). */
+    const struct timespec pause = {0, 250000000L};
+    struct buf lines = {0};
+    for (int i = 0; i < 8; i++) {
+        struct buf again = {0};
+        (void)run_cmd(sync, NULL, NULL);
+        (void)run_cmd(id.len == 32 ? by_invocation : by_unit, &again, &again);
+        bool settled = i > 0 && again.len == lines.len;
+        buf_free(&lines);
+        lines = again;
+        if (settled)
+            break;
+        nanosleep(&pause, NULL);
+    }
+    buf_add(out, buf_str(&lines));
+    buf_free(&lines);
     buf_free(&id);
     buf_free(&own);
     buf_free(&sd);

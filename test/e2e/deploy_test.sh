@@ -183,7 +183,7 @@ scenario_never_ready() {
 }
 
 scenario_crash_at_boot() {
-    failed_release 0.5.0 "crash at boot" "ArgumentError"
+    failed_release 0.5.0 "crash at boot" "ArgumentError|Main process exited, code=exited, status=1"
 }
 
 scenario_rollback() {
