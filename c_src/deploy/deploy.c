@@ -1,6 +1,7 @@
 #include "deploy.h"
 
 #include "archive.h"
+#include "io.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -284,25 +284,6 @@ int remove_tree(const char *path)
     return 1;
 }
 
-int mkdir_parents(const char *path)
-{
-    char *copy = xstrdup(path);
-    int r = 0;
-    for (char *s = copy + 1; r == 0; s++) {
-        bool end = *s == '\0';
-        if (*s != '/' && !end)
-            continue;
-        *s = '\0';
-        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-            r = -errno;
-        if (end)
-            break;
-        *s = '/';
-    }
-    free(copy);
-    return r;
-}
-
 bool path_exists(const char *path)
 {
     struct stat st;

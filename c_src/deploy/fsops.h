@@ -78,9 +78,6 @@ int remove_tree(const char *path);
  * `gid` >= 0 also sets the group (EPERM ignored: an unprivileged test run). Returns 1 or -errno. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, long gid);
 
-/** Creates `path` and its parents with mode 0755. Returns 0 or -errno. */
-int mkdir_parents(const char *path);
-
 /** Returns true when `path` exists (lstat). */
 bool path_exists(const char *path);
 

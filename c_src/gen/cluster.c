@@ -338,40 +338,9 @@ void build_dist_unit(struct ctx *c)
 /* epmd needs nothing but the sockets systemd passes it (-systemd): no network of its own,
  * no files, no privileges. */
 static const char *const EPMD_SANDBOX[][2] = {
-    {"DynamicUser", "yes"},
-    {"NoNewPrivileges", "yes"},
-    {"CapabilityBoundingSet", ""},
-    {"ProtectSystem", "strict"},
-    {"ProtectHome", "yes"},
-    {"PrivateTmp", "yes"},
-    {"PrivateDevices", "yes"},
-    {"PrivateNetwork", "yes"},
-    {"PrivateUsers", "yes"},
-    {"PrivateIPC", "yes"},
-    {"PrivateMounts", "yes"},
-    {"ProtectKernelTunables", "yes"},
-    {"ProtectKernelModules", "yes"},
-    {"ProtectKernelLogs", "yes"},
-    {"ProtectControlGroups", "yes"},
-    {"ProtectClock", "yes"},
-    {"ProtectHostname", "yes"},
-    {"ProtectProc", "invisible"},
-    {"ProcSubset", "pid"},
-    {"RestrictNamespaces", "yes"},
-    {"RestrictRealtime", "yes"},
-    {"RestrictSUIDSGID", "yes"},
-    {"LockPersonality", "yes"},
-    {"MemoryDenyWriteExecute", "yes"},
-    {"RemoveIPC", "yes"},
-    {"KeyringMode", "private"},
-    {"DevicePolicy", "closed"},
-    {"SystemCallArchitectures", "native"},
-    {"SystemCallFilter", "@system-service"},
-    {"SystemCallFilter", "~@privileged @resources"},
-    {"SystemCallErrorNumber", "EPERM"},
-    {"RestrictAddressFamilies", "AF_UNIX"},
-    {"IPAddressDeny", "any"},
-    {"UMask", "0077"},
+    {"DynamicUser", "yes"},      {"NoNewPrivileges", "yes"}, {"CapabilityBoundingSet", ""},
+    {"ProtectSystem", "strict"}, {"ProtectHome", "yes"},     {"PrivateTmp", "yes"},
+    {"PrivateDevices", "yes"},   {"PrivateNetwork", "yes"},  {"PrivateUsers", "yes"},
 };
 
 static void epmd_listen(struct ctx *c, const char *address, const char *why)
@@ -432,9 +401,10 @@ int build_epmd_units(struct ctx *c)
     buf_add(&v, " -systemd");
     add(c, UF_EPMD_SERVICE, SEC_SERVICE, "ExecStart", buf_str(&v),
         "epmd_path; -systemd: the sockets come from the socket unit");
+    const char *why = "epmd serves the sockets it is given and needs nothing else";
     for (size_t i = 0; i < ARRAY_SIZE(EPMD_SANDBOX); i++)
-        add(c, UF_EPMD_SERVICE, SEC_SERVICE, EPMD_SANDBOX[i][0], EPMD_SANDBOX[i][1],
-            "epmd serves the sockets it is given and needs nothing else");
+        add(c, UF_EPMD_SERVICE, SEC_SERVICE, EPMD_SANDBOX[i][0], EPMD_SANDBOX[i][1], why);
+    harden_helper_service(c, UF_EPMD_SERVICE, why);
     buf_free(&v);
     buf_free(&u);
     c->m->has_file[UF_EPMD_SOCKET] = c->m->has_file[UF_EPMD_SERVICE] = true;

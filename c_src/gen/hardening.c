@@ -153,13 +153,14 @@ void harden_runtime_env(struct ctx *c)
  * its private socket, /run/systemd/private, an AF_UNIX socket of root's, so it needs no
  * capability (the manager trusts the peer's UID 0), no network and no writable path. */
 static const char *const RESTART_SANDBOX[][2] = {
-    {"NoNewPrivileges", "yes"},
-    {"CapabilityBoundingSet", ""},
-    {"ProtectSystem", "strict"},
-    {"ProtectHome", "yes"},
-    {"PrivateTmp", "yes"},
-    {"PrivateDevices", "yes"},
+    {"NoNewPrivileges", "yes"}, {"CapabilityBoundingSet", ""}, {"ProtectSystem", "strict"},
+    {"ProtectHome", "yes"},     {"PrivateTmp", "yes"},         {"PrivateDevices", "yes"},
     {"PrivateNetwork", "yes"},
+};
+
+/* What every small helper service of a unit (the restart oneshot, epmd) gets after its own
+ * settings: it serves the fds or the socket it is given and needs nothing else. */
+static const char *const HELPER_SANDBOX[][2] = {
     {"PrivateIPC", "yes"},
     {"PrivateMounts", "yes"},
     {"ProtectKernelTunables", "yes"},
@@ -187,11 +188,19 @@ static const char *const RESTART_SANDBOX[][2] = {
     {"UMask", "0077"},
 };
 
+void harden_helper_service(struct ctx *c, enum unit_file f, const char *why)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(HELPER_SANDBOX); i++)
+        add(c, f, SEC_SERVICE, HELPER_SANDBOX[i][0], HELPER_SANDBOX[i][1], why);
+}
+
 void harden_restart_service(struct ctx *c)
 {
+    const char *why =
+        "systemctl restart of one unit over the manager's private socket needs no more";
     for (size_t i = 0; i < ARRAY_SIZE(RESTART_SANDBOX); i++)
-        add(c, UF_RESTART_SERVICE, SEC_SERVICE, RESTART_SANDBOX[i][0], RESTART_SANDBOX[i][1],
-            "systemctl restart of one unit over the manager's private socket needs no more");
+        add(c, UF_RESTART_SERVICE, SEC_SERVICE, RESTART_SANDBOX[i][0], RESTART_SANDBOX[i][1], why);
+    harden_helper_service(c, UF_RESTART_SERVICE, why);
 }
 
 /* Ports were checked when the option was set; a port below 1024 needs the bind capability,

@@ -24,7 +24,7 @@ int read_file(const char *path, struct buf *out)
     return r;
 }
 
-static int mkdir_p(const char *path)
+int mkdir_parents(const char *path)
 {
     char *copy = xstrdup(path);
     int r = 0;
@@ -69,7 +69,7 @@ static int write_one(const char *dir, const char *name, const char *content, str
     buf_printf(&path, "%s/%s", dir, name);
     char *slash = strrchr(path.data, '/');
     *slash = '\0';
-    int r = mkdir_p(buf_str(&path));
+    int r = mkdir_parents(buf_str(&path));
     *slash = '/';
     if (r == 0)
         r = write_atomic(buf_str(&path), content);
@@ -113,7 +113,7 @@ static int copy_one(const char *src, const char *dst, const char *name, struct b
 
 int copy_templates(const char *src, const char *dst, const char *const *names, struct buf *err)
 {
-    int r = mkdir_p(dst);
+    int r = mkdir_parents(dst);
     if (r < 0) {
         buf_printf(err, "init_templates: cannot create %s: %s", dst, strerror(-r));
         return r;

@@ -13,6 +13,9 @@ int read_file(const char *path, struct buf *out);
 int write_files(const struct strlist *names, const struct strlist *contents, const char *dir,
                 struct buf *err);
 
+/** Creates `path` and its parents with mode 0755. Returns 0 or -errno. */
+int mkdir_parents(const char *path);
+
 /** Copies the files `names` (NULL-terminated) from `src` to `dst` for customisation;
  * refuses to overwrite. Returns 0 or -errno with the file and problem in `err`. */
 int copy_templates(const char *src, const char *dst, const char *const *names, struct buf *err);

@@ -102,6 +102,10 @@ int resolve_network(struct ctx *c);
 int build_hardening(struct ctx *c);
 void harden_runtime_env(struct ctx *c);
 void harden_restart_service(struct ctx *c);
+
+/** Adds the sandbox every small helper service (restart oneshot, epmd) shares, after its own
+ * settings, to unit file `f`. */
+void harden_helper_service(struct ctx *c, enum unit_file f, const char *why);
 int build_network(struct ctx *c);
 int exposure_tenths(const struct ctx *c, enum unit_file f);
 
