@@ -25,6 +25,10 @@ struct deploy_manager {
     void (*describe)(void *ctx, const char *unit, struct buf *out);
 };
 
+/** One property of `unit` (`systemctl show --value`) into `out`, without its newline; empty
+ * when systemctl fails (its words are dropped). */
+void unit_property(const char *unit, const char *property, struct buf *out);
+
 /** The manager of the running system, through systemctl and journalctl. */
 extern const struct deploy_manager MANAGER_SYSTEMCTL;
 

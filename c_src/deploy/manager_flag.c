@@ -21,19 +21,10 @@
 #define POLL_NS 100000000L
 #define SLACK_USEC (60LL * 1000000)
 
-static void show(const char *unit, const char *property, struct buf *out)
-{
-    const char *const argv[] = {"systemctl", "show", "--value", "--property", property, unit, NULL};
-    if (run_cmd(argv, out, NULL) != 0)
-        buf_add(out, "");
-    while (out->len && (out->data[out->len - 1] == '\n'))
-        out->data[--out->len] = '\0';
-}
-
 static long long show_usec(const char *unit, const char *property)
 {
     struct buf v = {0};
-    show(unit, property, &v);
+    unit_property(unit, property, &v);
     long long n = strtoll(buf_str(&v), NULL, 10);
     buf_free(&v);
     return n;
@@ -64,15 +55,15 @@ static int wait_run(const char *restart_unit, const char *before, long long limi
     for (long long waited = 0; waited <= limit_usec; waited += POLL_NS / 1000) {
         struct buf id = {0};
         struct buf state = {0};
-        show(restart_unit, "InvocationID", &id);
-        show(restart_unit, "ActiveState", &state);
+        unit_property(restart_unit, "InvocationID", &id);
+        unit_property(restart_unit, "ActiveState", &state);
         bool done =
             id.len && strcmp(buf_str(&id), before) != 0 &&
             (strcmp(buf_str(&state), "inactive") == 0 || strcmp(buf_str(&state), "failed") == 0);
         buf_free(&id);
         buf_free(&state);
         if (done) {
-            show(restart_unit, "Result", result);
+            unit_property(restart_unit, "Result", result);
             return 1;
         }
         nanosleep(&tick, NULL);
@@ -85,7 +76,7 @@ static int flag_restart(void *ctx, const char *unit, struct buf *err)
     const struct flag_manager *f = ctx;
     struct buf before = {0};
     struct buf result = {0};
-    show(f->restart_unit, "InvocationID", &before);
+    unit_property(f->restart_unit, "InvocationID", &before);
     long long limit = show_usec(unit, "TimeoutStartUSec");
     limit = (limit > 0 && limit < 24LL * 3600 * 1000000 ? limit : 0) * 2 + SLACK_USEC;
     int r = touch_flag(f->flag, err);

@@ -28,12 +28,24 @@ static int sc_restart(void *ctx, const char *unit, struct buf *err)
     return r == 0 ? 1 : (r < 0 ? r : -EIO);
 }
 
+void unit_property(const char *unit, const char *property, struct buf *out)
+{
+    struct buf words = {0};
+    const char *const argv[] = {"systemctl", "show", "--value", "--property", property, unit, NULL};
+    size_t start = out->len;
+    if (run_cmd(argv, out, &words) != 0)
+        out->len = start;
+    buf_add(out, "");
+    while (out->len > start && out->data[out->len - 1] == '\n')
+        out->data[--out->len] = '\0';
+    buf_free(&words);
+}
+
 static long main_pid(const char *unit)
 {
     struct buf out = {0};
-    const char *const argv[] = {"systemctl", "show", "--property=MainPID", "--value", unit, NULL};
-    int r = run_cmd(argv, &out, &out);
-    long pid = r == 0 ? strtol(buf_str(&out), NULL, 10) : 0;
+    unit_property(unit, "MainPID", &out);
+    long pid = strtol(buf_str(&out), NULL, 10);
     buf_free(&out);
     return pid;
 }
@@ -89,11 +101,7 @@ static void sc_journal(void *ctx, const char *unit, int64_t since_us, struct buf
     (void)ctx;
     const char *const sync[] = {"journalctl", "--sync", NULL};
     struct buf id = {0};
-    const char *const show[] = {"systemctl", "show", "--property=InvocationID",
-                                "--value",   unit,   NULL};
-    (void)run_cmd(show, &id, NULL);
-    while (id.len && id.data[id.len - 1] == '\n')
-        id.data[--id.len] = '\0';
+    unit_property(unit, "InvocationID", &id);
     char since[64];
     (void)snprintf(since, sizeof(since), "--since=@%lld.%06lld", (long long)(since_us / 1000000),
                    (long long)(since_us % 1000000));
