@@ -4,6 +4,8 @@
 #
 #   e2e_require            exit 77 (skipped) with a loud banner where nspawn cannot run at all
 #   e2e_skip_reason        print why this machine cannot run nspawn at all (nothing if it can)
+#   e2e_use_suite SUITE    bookworm (default: Debian 12, systemd 252, OTP 25) or trixie (Debian 13,
+#                          systemd 257, OTP 27, Elixir 1.18, with what a build needs); call it first
 #   e2e_tree               print the path of the cached Debian tree, building it on first use
 #   e2e_boot NAME [ARG...] boot the tree (one container per script); ARGs go to systemd-nspawn
 #   e2e_exec CMD...        run CMD inside as root; stdin, stdout, stderr and exit status pass through
@@ -23,6 +25,11 @@
 E2E_HARNESS_VERSION=1
 E2E_SUITE=bookworm
 E2E_PACKAGES=systemd,systemd-sysv,dbus,erlang-nox
+# Debian 13's tree builds vigil itself (OTP 27, Elixir 1.18, rebar3 3.24, gcc 14) as well as
+# running it under systemd 257.
+E2E_TRIXIE_PACKAGES=systemd,systemd-sysv,dbus,erlang-nox,erlang-dev,erlang-dialyzer,erlang-eunit,elixir,gcc,make,libc6-dev,libcmocka-dev,pkg-config,git,iproute2,procps
+# Installed with apt-get after debootstrap (see e2e__apt_install); empty for bookworm.
+E2E_APT_PACKAGES=
 E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E_CACHE=${VIGIL_E2E_CACHE:-/var/cache/vigil-e2e}
 E2E_BOOT_TIMEOUT=${VIGIL_E2E_BOOT_TIMEOUT:-60}
@@ -101,8 +108,21 @@ e2e_mirror() {
     echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# Chooses the Debian release the next e2e_tree / e2e_boot use.
+e2e_use_suite() {
+    case "${1:?usage: e2e_use_suite bookworm|trixie}" in
+    bookworm) E2E_SUITE=bookworm E2E_PACKAGES=systemd,systemd-sysv,dbus,erlang-nox E2E_APT_PACKAGES= ;;
+    trixie) E2E_SUITE=trixie E2E_PACKAGES=$E2E_TRIXIE_PACKAGES E2E_APT_PACKAGES=rebar3 ;;
+    *)
+        e2e_die "unknown suite $1 (bookworm or trixie)"
+        return 1
+        ;;
+    esac
+}
+
 e2e_tree_key() {
-    printf '%s\n' "$E2E_HARNESS_VERSION" "$E2E_SUITE" minbase "$E2E_PACKAGES" "$(dpkg --print-architecture)" |
+    printf '%s\n' "$E2E_HARNESS_VERSION" "$E2E_SUITE" minbase "$E2E_PACKAGES" "$(dpkg --print-architecture)" \
+        ${E2E_APT_PACKAGES:+"apt: $E2E_APT_PACKAGES"} |
         sha256sum | cut -c1-16
 }
 
@@ -119,29 +139,50 @@ e2e_tree() {
 }
 
 e2e__build_tree() (
-    set -euo pipefail
+    set -uo pipefail
+    # No set -e: it is off anyway in a function called from `||`; every step checks itself.
     local dir=$1 tmp mirror start
-    mkdir -p "$E2E_CACHE"
+    mkdir -p "$E2E_CACHE" || exit 1
     exec 9>"$E2E_CACHE/.lock"
-    flock 9
-    [ -d "$dir" ] && exit 0
+    flock 9 || exit 1
+    [ ! -d "$dir" ] || exit 0
     rm -rf "$E2E_CACHE"/.build.*
-    tmp=$(mktemp -d "$E2E_CACHE/.build.XXXXXX")
+    tmp=$(mktemp -d "$E2E_CACHE/.build.XXXXXX") || exit 1
     mirror=$(e2e_mirror)
     start=$SECONDS
-    e2e_log "building the $E2E_SUITE tree in $dir from $mirror (about 40 s, once)"
+    e2e_log "building the $E2E_SUITE tree in $dir from $mirror (40 to 180 s, once)"
     # Its own mount namespace: the /proc and /sys that debootstrap mounts in the tree go away with it.
     if ! unshare --mount --propagation private -- debootstrap --variant=minbase \
         --include="$E2E_PACKAGES" "$E2E_SUITE" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
         tail -n 30 "$tmp.log" >&2
         rm -rf "$tmp" "$tmp.log"
         e2e_die "debootstrap failed"
+        exit 1
+    fi
+    if [ -n "$E2E_APT_PACKAGES" ] && ! e2e__apt_install "$tmp" >"$tmp.log" 2>&1; then
+        tail -n 30 "$tmp.log" >&2
+        rm -rf "$tmp" "$tmp.log"
+        e2e_die "apt-get install $E2E_APT_PACKAGES failed in the $E2E_SUITE tree"
+        exit 1
     fi
     rm -f "$tmp.log"
-    e2e__configure_tree "$tmp"
-    mv -T "$tmp" "$dir"
+    e2e__configure_tree "$tmp" && mv -T "$tmp" "$dir" || exit 1
     e2e_log "tree built in $((SECONDS - start)) s"
 )
+
+# The packages debootstrap cannot configure itself (Debian 13's rebar3 pulls in erlang-wx and with
+# it dconf, whose scripts want a configured system): apt-get inside the debootstrapped tree, with
+# its own /proc and no service started.
+e2e__apt_install() {
+    local root=$1
+    # shellcheck disable=SC2016 # the inner shell expands them; $2 is split into package names
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 0755 "$root/usr/sbin/policy-rc.d" &&
+        unshare --mount --propagation private -- sh -c '
+            mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount --rbind /sys "$1/sys" &&
+            chroot "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
+                apt-get install -y -q --no-install-recommends $2' sh "$root" "$E2E_APT_PACKAGES" &&
+        chroot "$root" apt-get clean && rm -f "$root/usr/sbin/policy-rc.d"
+}
 
 e2e__configure_tree() {
     local root=$1
