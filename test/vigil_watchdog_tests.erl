@@ -102,9 +102,11 @@ ping_times(R, N) ->
 gaps([_]) -> [];
 gaps([A, B | Rest]) -> [B - A | gaps([B | Rest])].
 
+%% Never early; a single ping may come late when the machine is loaded (another suite, ASan), up to
+%% half an interval, but the cadence (the mean) holds.
 assert_interval(Interval, Times) ->
     Gaps = gaps(Times),
-    [?assert(G >= Interval * 0.8 andalso G =< Interval * 1.2, {gap, G, Gaps}) || G <- Gaps],
+    [?assert(G >= Interval * 0.8 andalso G =< Interval * 1.5, {gap, G, Gaps}) || G <- Gaps],
     Mean = lists:sum(Gaps) / length(Gaps),
     ?assert(abs(Mean - Interval) =< Interval * 0.05, {mean, Mean, Gaps}).
 

@@ -15,10 +15,19 @@ prop() {
     e2e_prop "$@"
 }
 
-# What a host observer sees, independently of the harness's own checks.
+# What a host observer sees, independently of the harness's own checks: only what this script's
+# containers (OURS) and runs (OWNERS: the PIDs of its shells) would leave, because other scripts
+# may be running their own containers meanwhile.
+OURS='vigil-e2e.trap-test.* vigil-e2e.killed-test.* vigil-e2e.harness-test.*'
+OWNERS=$$
 host_leftovers() {
-    find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'vigil-e2e.*' 2>/dev/null
-    ls -d "${TMPDIR:-/tmp}"/vigil-e2e.* 2>/dev/null || true
+    local name owner
+    for name in $OURS; do
+        find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name "$name" 2>/dev/null
+    done
+    for owner in $OWNERS; do
+        ls -d "${TMPDIR:-/tmp}/vigil-e2e.$owner".* 2>/dev/null || true
+    done
     if [ -n "${1:-}" ]; then
         for p in /proc/[0-9]*; do
             [ "$(readlink "$p/ns/pid" 2>/dev/null)" != "$1" ] || echo "process ${p#/proc/}"
@@ -40,7 +49,9 @@ if [ -x "$tree/usr/lib/systemd/systemd" ]; then pass "tree $tree"; else fail "tr
 
 # A run that fails after booting still stops its container (the harness's EXIT trap).
 rc=0
-bash -c '. "$1"; e2e_boot trap-test >/dev/null 2>&1 || exit 9; exit 3' sh "$HERE/harness.sh" || rc=$?
+bash -c '. "$1"; e2e_boot trap-test >/dev/null 2>&1 || exit 9; exit 3' sh "$HERE/harness.sh" &
+OWNERS="$OWNERS $!"
+wait $! || rc=$?
 check "a failing script keeps its exit status" 3 "$rc"
 check "a failing script leaves nothing" "" "$(host_leftovers)"
 
@@ -49,6 +60,7 @@ ready=$(mktemp)
 bash -c '. "$1"; e2e_boot killed-test >/dev/null 2>&1 || exit 9; echo "$E2E_PIDNS" >"$2"; exec sleep 60' \
     sh "$HERE/harness.sh" "$ready" &
 killed=$!
+OWNERS="$OWNERS $killed"
 for ((i = 0; i < 600; i++)); do
     if [ -s "$ready" ] || ! kill -0 "$killed" 2>/dev/null; then break; fi
     sleep 0.1
