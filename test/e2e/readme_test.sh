@@ -31,6 +31,8 @@ check "the README has its build and server blocks" "1 2" "${#build_blocks[@]} ${
 
 e2e_require
 # A pristine tree with the example in it, as the README's reader has; shop_build compiles it once.
+# Its own, not the one run.sh shares: the README's build block rebuilds the release in place.
+unset VIGIL_E2E_SHARED
 shop_build || {
     fail "the example builds"
     finish

@@ -8,7 +8,8 @@
 #                           once, from nothing, as a new user's dependency is; under run.sh, once
 #                           for every script (VIGIL_E2E_SHARED)
 #   shop_vigil_unit         the generator inside the release
-#   shop_gen_unit [ARG...]  mix vigil.gen.unit ARG... into $SHOP_UNITS (vigil-unit keys)
+#   shop_gen_unit [ARG...]  mix vigil.gen.unit ARG... into $SHOP_UNITS (vigil-unit keys), the
+#                           script's own directory: scripts running at once share the release only
 #   shop_variant VSN [LINE...] the built release as version VSN (a tarball in $SHOP_TARS)
 #   shop_install            the release, the unit and its companions, into the booted container
 #   shop_env [NAME=VALUE...] the example's settings (/etc/shop/shop.env), read at each start
@@ -40,7 +41,7 @@ shop_build() {
     tree=${VIGIL_E2E_SHARED:-$E2E_SCRATCH}/vigil
     SHOP_SRC=$tree/examples/shop
     SHOP_REL=$SHOP_SRC/_build/prod/rel/shop
-    SHOP_UNITS=$SHOP_SRC/_build/prod/systemd
+    SHOP_UNITS=$E2E_SCRATCH/systemd
     SHOP_TARS=$E2E_SCRATCH/tars
     [ ! -e "$tree/.shop-built" ] || return 0
     rm -rf "$tree"
@@ -67,7 +68,7 @@ shop_vigil_unit() {
 shop_gen_unit() {
     local out
     rm -rf "$SHOP_UNITS"
-    out=$(shop_mix vigil.gen.unit "$@" 2>&1) || {
+    out=$(shop_mix vigil.gen.unit --output "$SHOP_UNITS" "$@" 2>&1) || {
         echo "$out" >&2
         e2e_die "mix vigil.gen.unit failed"
         return 1
