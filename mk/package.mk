@@ -8,6 +8,8 @@
 #   test-version   app.src, mix.exs, vigil-unit --version, vigil-deploy --version, the manifest
 #                  and CHANGELOG.md name the same version
 
+# edoc for the docs test (test/docs_test.exs, run by test-ex).
+APT_PACKAGES += erlang-edoc
 TEST_TARGETS += test-package test-version
 SHELL_SCRIPTS += $(TOP)/test/package/package_test.sh $(TOP)/test/package/version_test.sh
 
