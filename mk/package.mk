@@ -23,8 +23,9 @@ $(GEN_BUILD)/gen/main.o $(GEN_BUILD)/gen/render.o $(DEPLOY_BUILD)/deploy/main.o:
 
 PACKAGE_DIR := $(BUILD)/package
 
-test-package:
-	$(Q)VIGIL_PACKAGE_WORK=$(PACKAGE_DIR) $(TOP)/test/package/package_test.sh
+test-package: all
+	$(Q)VIGIL_PACKAGE_WORK=$(PACKAGE_DIR) VIGIL_PACKAGE_PRIV=$(PRIV) \
+		$(TOP)/test/package/package_test.sh
 
 test-version: all
 	$(Q)VIGIL_UNIT=$(GEN_BIN) VIGIL_DEPLOY=$(DEPLOY_BIN) $(TOP)/test/package/version_test.sh

@@ -5,7 +5,8 @@
 # with rebar3, offline (a network namespace of its own when root). A file the build needs but the
 # list lacks fails the build, and is named. Then the same with one header left out must fail and
 # name it: proof that the test sees a missing file.
-# VIGIL_PACKAGE_WORK: a scratch directory (emptied). VIGIL_PACKAGE_DROP: a path to leave out.
+# VIGIL_PACKAGE_WORK: a scratch directory (emptied). VIGIL_PACKAGE_DROP: a path to leave out
+# (then make alone builds it). VIGIL_PACKAGE_PRIV: the tree's priv/, which the package's must match.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -92,10 +93,21 @@ build() {
     fi
 }
 
+# The package builds the same priv/ as the tree (VIGIL_PACKAGE_PRIV, built by make all): a
+# template or a source of a priv/ file missing from the list leaves a hole there, named here.
+check_priv() {
+    [ -n "${VIGIL_PACKAGE_PRIV:-}" ] || return 0
+    (cd "$VIGIL_PACKAGE_PRIV" && find . -type f | sort) >"$work/priv.tree"
+    (cd "$1" && find . -type f | sort) >"$work/priv.$2"
+    holes=$(comm -23 "$work/priv.tree" "$work/priv.$2" | sed 's|^\./|priv/|' | tr '\n' ' ')
+    [ -z "$holes" ] || fail "$2: the package does not build $holes- add its source to {files, ...} in src/vigil.app.src"
+}
+
 # The built application must hold what a release needs: the NIF, both tools, the templates, the
 # Erlang and Elixir modules; and the NIF must load.
 check_app() {
     app=$1
+    check_priv "$app/priv" "$2"
     for f in priv/vigil_nif.so priv/vigil-unit priv/vigil-deploy priv/templates/service.unit \
         ebin/vigil.app ebin/vigil.beam; do
         [ -e "$app/$f" ] || fail "$2: $f was not built"
@@ -118,6 +130,7 @@ if [ -z "${VIGIL_PACKAGE_DROP:-}" ]; then
     echo "== package: rebar3 compile ok"
 else
     build make make -s all
+    check_priv "$scratch/make/priv" make
 fi
 
 # ---- the proof that a file missing from the list is seen ----
