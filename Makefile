@@ -52,12 +52,20 @@ CC ?= cc
 OPT ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wcast-align -Wpointer-arith -Wundef -Wvla
+# The package version has one home, src/vigil.app.src (mix.exs reads it there too); the C build
+# gets it as VIGIL_VERSION, which vigil-unit and vigil-deploy print (--version) and the manifest
+# records. Part of CSTD so that every compile of the C, for any libc or checker, sees it.
+VIGIL_VERSION := $(shell sed -n 's/^ *{vsn, *"\([^"]*\)"}.*/\1/p' $(TOP)/src/vigil.app.src)
+ifeq ($(VIGIL_VERSION),)
+$(error no {vsn, "..."} in $(TOP)/src/vigil.app.src)
+endif
+VERSION_CFLAGS := -DVIGIL_VERSION='"$(VIGIL_VERSION)"'
 # glibc and musl hide pipe2, SOCK_CLOEXEC and struct ucred without _GNU_SOURCE; macOS and the
 # BSDs show everything when no feature macro asks for less.
 ifeq ($(UNAME_S),Linux)
-CSTD := -std=c11 -D_GNU_SOURCE
+CSTD := -std=c11 -D_GNU_SOURCE $(VERSION_CFLAGS)
 else
-CSTD := -std=c11
+CSTD := -std=c11 $(VERSION_CFLAGS)
 endif
 BASE_CFLAGS := $(CSTD) $(WARNINGS) $(OPT) -MMD -MP $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -66,7 +74,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # cppcheck: missingIncludeSystem because it needs no libc headers to check; unusedFunction is
 # not enabled because cmocka and libFuzzer entry points live in other files.
 CPPCHECK := cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	--std=c11 --inline-suppr --suppress=missingIncludeSystem
+	--std=c11 --inline-suppr --suppress=missingIncludeSystem $(VERSION_CFLAGS)
 # (clang-tidy runs through scripts/tidy, with .clang-tidy beside this Makefile)
 # $(call clang_tidy,FILES,COMPILE-FLAGS): one file per run. Given several files at once,
 # clang-tidy 14 once reported va_end() on an uninitialized va_list at calls that hold none
@@ -115,6 +123,8 @@ include $(TOP)/mk/deploy.mk
 include $(TOP)/mk/platform.mk
 include $(TOP)/mk/e2e.mk
 include $(TOP)/mk/lint.mk
+# After gen.mk and deploy.mk: it names their objects that hold the version.
+include $(TOP)/mk/package.mk
 
 .PHONY: all test test-all quick quick-all test-begin bench fuzz lint demo deps clean format
 

@@ -1,10 +1,20 @@
 defmodule Vigil.MixProject do
   use Mix.Project
 
+  # The version, description, licences, links and file list have one home, src/vigil.app.src,
+  # which rebar3 and rebar3_hex read: this file reads them there.
+  @app_src Path.join(__DIR__, "src/vigil.app.src")
+  @external_resource @app_src
+  {:ok, [{:application, :vigil, app}]} = :file.consult(@app_src)
+  @app app
+
   def project do
     [
       app: :vigil,
-      version: "0.1.0",
+      version: to_string(@app[:vsn]),
+      description: to_string(@app[:description]),
+      package: package(),
+      source_url: links()["Source"],
       elixir: "~> 1.14",
       compilers: [:vigil_c] ++ Mix.compilers(),
       erlc_paths: ["src"],
@@ -14,17 +24,26 @@ defmodule Vigil.MixProject do
       test_pattern: "*_test.exs",
       start_permanent: Mix.env() == :prod,
       deps: [],
-      docs: [main: "Vigil"]
+      docs: [main: "readme", extras: ["README.md", "CHANGELOG.md"], source_url: links()["Source"]]
     ]
   end
 
-  # Keep in step with src/vigil.app.src, which rebar3 reads instead. The application
-  # environment's defaults and checks are in src/vigil_config.erl.
-  def application do
+  # What hex publishes: exactly the app.src's {files, ...} (make test-package builds them alone).
+  defp package do
     [
-      mod: {:vigil_app, []},
-      registered: [:vigil_sup, :vigil_delivery, :vigil_boot, :vigil_watchdog]
+      licenses: Enum.map(@app[:licenses], &to_string/1),
+      links: links(),
+      files: Enum.map(@app[:files], &to_string/1),
+      build_tools: ["mix", "rebar3", "make"]
     ]
+  end
+
+  defp links, do: Map.new(@app[:links], fn {name, url} -> {to_string(name), to_string(url)} end)
+
+  # As rebar3 reads it in src/vigil.app.src. The application environment's defaults and checks
+  # are in src/vigil_config.erl.
+  def application do
+    [mod: @app[:mod], registered: @app[:registered]]
   end
 end
 

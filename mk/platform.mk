@@ -21,11 +21,11 @@ summary_of = >$(1) 2>&1 || { cat $(1); exit 1; }; tail -1 $(1)
 
 NONE_DIR := $(BUILD)/none
 # As a release lays it out: code:priv_dir(vigil) is NONE_APP/priv.
-NONE_APP := $(NONE_DIR)/lib/vigil-0.1.0
+NONE_APP := $(NONE_DIR)/lib/vigil-$(VIGIL_VERSION)
 
 # Without _GNU_SOURCE glibc declares only POSIX: what macOS and the BSDs have too. The core
 # (platform none) and the generator must compile so.
-PORTABLE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS)
+PORTABLE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(VERSION_CFLAGS) $(WARNINGS)
 
 # The core's own view of it: a cmocka suite linked with the none platform, under ASan+UBSan.
 $(NONE_DIR)/test_none: $(TOP)/test/c/test_none.c $(TOP)/test/c/receiver.c $(CORE_PORTABLE_SRCS) \

@@ -1,4 +1,6 @@
 %% @private
+%% @doc vigil's own supervisor: the delivery of queued messages (vigil_delivery), the end of
+%% boot (vigil_boot) and the watchdog (vigil_watchdog), each restarted on its own.
 -module(vigil_sup).
 -behaviour(supervisor).
 

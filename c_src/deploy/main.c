@@ -10,7 +10,16 @@
 #include "deploy.h"
 #include "install.h"
 
-enum { OPT_ROOT = 256, OPT_DEPLOY_DIR, OPT_SERVICE, OPT_UNITS, OPT_KEEP, OPT_HELP, OPT_FLAG };
+enum {
+    OPT_ROOT = 256,
+    OPT_DEPLOY_DIR,
+    OPT_SERVICE,
+    OPT_UNITS,
+    OPT_KEEP,
+    OPT_HELP,
+    OPT_FLAG,
+    OPT_VERSION
+};
 
 /** The command line, with designated defaults. */
 struct options {
@@ -18,7 +27,7 @@ struct options {
     const char *arg;
     char *manifest_service; /**< owned: the service read from the manifest */
     long keep;
-    bool help;
+    bool help, version;
     bool restart_flag; /**< --restart-flag: restart through <deploy dir>/flags/restart.flag */
 };
 
@@ -47,7 +56,8 @@ static const char USAGE[] =
     "                        watches, and take the verdict from <service>-restart.service:\n"
     "                        for a deploy user without root. The default when not run as\n"
     "                        root and that flags dir exists\n"
-    "  --help                this text\n\n"
+    "  --help                this text\n"
+    "  --version             vigil's version\n\n"
     "Exit status:\n"
     "  0  done: the service is ready on the release current points at (or nothing to do)\n"
     "  1  refused or failed before current changed: nothing changed\n"
@@ -77,6 +87,7 @@ static int parse(int argc, char **argv, struct options *o)
         {"keep", required_argument, NULL, OPT_KEEP},
         {"help", no_argument, NULL, OPT_HELP},
         {"restart-flag", no_argument, NULL, OPT_FLAG},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     const char **slot[] = {&o->root, &o->deploy_dir, &o->service, &o->units};
@@ -93,6 +104,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->help = true;
         } else if (c == OPT_FLAG) {
             o->restart_flag = true;
+        } else if (c == OPT_VERSION) {
+            o->version = true;
         } else {
             return 64;
         }
@@ -221,6 +234,8 @@ int main(int argc, char **argv)
     int r = parse(argc, argv, &o);
     if (r != 0)
         return r;
+    if (o.version)
+        return puts("vigil-deploy " VIGIL_VERSION) == EOF ? 1 : 0;
     if (o.help || o.command == NULL) {
         (void)fputs(USAGE, o.help ? stdout : stderr);
         return o.help ? 0 : 64;

@@ -120,6 +120,11 @@ static int parse_one(int argc, char **argv, int *i, struct cli *cli, struct buf 
 
 int cli_parse(int argc, char **argv, struct cli *ret, struct buf *err)
 {
+    /* `version` is also the release version key: only `--version` alone asks for ours. */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        ret->version = true;
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0' || argv[i][2] == '=') {
             buf_printf(err, "unexpected argument \"%s\"", argv[i]);

@@ -17,12 +17,14 @@ struct cli_setting {
 struct cli {
     const char *config, *output, *templates, *init_templates;
     bool print, help, keys;       /**< keys: list every key and its kind, for tools */
+    bool version;                 /**< print the package version (VIGIL_VERSION) */
     struct cli_setting *settings; /**< in command line order */
     size_t n_settings;
 };
 
 /** Parses argv: `--name value` or `--name=value`, names exact (an abbreviation is refused with
- * a suggestion), booleans alone mean yes. Returns 0, or -EINVAL with the problem in `err`. */
+ * a suggestion), booleans alone mean yes; `--version` as the only argument sets `version`. Returns
+ * 0, or -EINVAL with the problem in `err`. */
 int cli_parse(int argc, char **argv, struct cli *ret, struct buf *err);
 
 /** Applies config file (if any) then command line settings to `o`; the command line wins. */

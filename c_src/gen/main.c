@@ -28,7 +28,9 @@ static int usage(void)
     struct buf b = {0};
     buf_add(&b,
             "Usage: vigil-unit [--config FILE] [--KEY VALUE]... (--output DIR | --print)\n"
-            "       vigil-unit --init-templates DIR\n\n"
+            "       vigil-unit --init-templates DIR\n"
+            "       vigil-unit --version   (alone: vigil's version; with a value, the release\n"
+            "                              version key below)\n\n"
             "  --config FILE          key = value lines; a key on the command line wins (a list\n"
             "                         key given there replaces the file's list)\n"
             "  --output DIR           write the unit files, companions and manifest\n"
@@ -129,6 +131,8 @@ int main(int argc, char **argv)
     int r = cli_parse(argc, argv, &cli, &err);
     if (r == 0 && cli.help) {
         r = usage();
+    } else if (r == 0 && cli.version) {
+        r = emit(stdout, "vigil-unit " VIGIL_VERSION "\n");
     } else if (r == 0 && cli.keys) {
         struct buf k = {0};
         gen_opts_kinds(&k);

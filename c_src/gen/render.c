@@ -319,6 +319,7 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
     json_str(out, m->app_name);
     buf_add(out, ",\n  \"version\": ");
     json_str(out, m->version);
+    buf_add(out, ",\n  \"vigil_version\": \"" VIGIL_VERSION "\"");
     buf_printf(out, ",\n  \"systemd_version\": %u,\n  \"systemd_features\": \"",
                m->systemd_version);
     for (unsigned f = 0; f < SDB_COUNT; f++)
