@@ -147,14 +147,13 @@ test-begin:
 
 # The container suites mostly wait on booting VMs and systemd's timers; the others mostly compute.
 # So they run side by side: the container suites in the background from the start (their output
-# shown whole at the end), the others in order in the foreground, niced: a container's deadlines
-# (watchdog, start timeouts) are the ones that must not slip.
+# shown whole at the end), the others in order in the foreground.
 CONTAINER_LOG := $(BUILD)/container-suites.log
 
 test-all: test-begin
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) $(CONTAINER_TEST_TARGETS) >$(CONTAINER_LOG) 2>&1 & \
 	bg=$$!; rc=0; start=$$(date +%s); \
-	nice -n 10 $(MAKE) --no-print-directory -C $(TOP) lint \
+	$(MAKE) --no-print-directory -C $(TOP) lint \
 		$(filter-out $(CONTAINER_TEST_TARGETS),$(TEST_TARGETS)) || rc=1; \
 	echo "vigil: the suites without containers took $$(($$(date +%s) - start)) s; waiting for" \
 		"the container suites ($(CONTAINER_TEST_TARGETS))"; \
