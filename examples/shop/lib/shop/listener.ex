@@ -192,5 +192,18 @@ defmodule Shop.Listener do
     end
   end
 
+  # "hog N MB": N idle processes holding MB MiB of dead heap each; "memory": notices seen, and
+  # the VM's total memory in bytes.
+  defp reply("hog " <> args) do
+    [n, mb] = args |> String.split() |> Enum.map(&String.to_integer/1)
+    :ok = Shop.Pressure.hog(n, mb)
+    "ok #{:erlang.memory(:total)}"
+  end
+
+  defp reply("memory") do
+    {notices, bytes} = Shop.Pressure.stats()
+    "#{notices} #{bytes}"
+  end
+
   defp reply(other), do: "unknown command: " <> other
 end
