@@ -74,7 +74,7 @@ init([]) ->
     Ref = make_ref(),
     case vigil_nif:pressure_open(Path, Write, Ref) of
         {ok, Watch} ->
-            ?LOG_INFO("vigil: watching memory pressure at ~ts", [Path]),
+            ?LOG_NOTICE("vigil: watching memory pressure at ~ts", [Path]),
             {ok, #{watch => Watch, ref => Ref, path => Path, subscribers => #{},
                    last => undefined, pending => 0, timer => undefined,
                    action => vigil_config:get(memory_pressure_action),

@@ -67,7 +67,7 @@ int vigil_base64_decode(const char *in, size_t len, unsigned char *out, size_t o
         }
     }
     /* The bits that make no byte must be zero: "QQ==" is "A", "QR==" is not base64. */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+    if (bits > 0 && (acc & ((1U << bits) - 1)) != 0)
         return -EINVAL;
     *ret_len = o;
     return 0;
@@ -192,8 +192,8 @@ int vigil_pressure_wait(const struct vigil_pressure *watch, int wake_fd, int tim
     if (p[0].revents & POLLNVAL)
         return -EBADF;
     if (!watch->drain)
-        return p[0].revents & POLLERR ? -EIO : 1;
-    if (p[0].revents & (POLLERR | POLLHUP) && !(p[0].revents & POLLIN))
+        return (p[0].revents & POLLERR) ? -EIO : 1;
+    if ((p[0].revents & (POLLERR | POLLHUP)) && !(p[0].revents & POLLIN))
         return -ECONNRESET;
     int r = drain(watch->fd);
     return r < 0 ? r : 1;

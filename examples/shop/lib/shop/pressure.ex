@@ -3,6 +3,11 @@ defmodule Shop.Pressure do
   Memory pressure, both ways: a subscriber to vigil's notices (`Vigil.subscribe(:memory_pressure)`)
   that logs each one and counts them, and a load to cause it on command (`hog`).
 
+  `read_loop(path)` reads a file again and again, keeping nothing: its pages are the service's
+  file cache, which the kernel takes back first when memory runs short, and reads in again at
+  once. That is where memory pressure shows (PSI counts the time spent so) on a machine without
+  swap; anonymous memory alone would go straight to the OOM killer.
+
   `hog(n, mb)` starts `n` processes that each build a heap of about `mb` MiB and go idle keeping
   none of it: the data is dead, but an idle process is not collected again, so the memory stays
   taken until something runs a garbage collection (vigil's `memory_pressure_action: :gc`).
@@ -26,6 +31,28 @@ defmodule Shop.Pressure do
     end
 
     :ok
+  end
+
+  @doc "Read the file at `path` over and over, in a process of its own."
+  @spec read_loop(Path.t()) :: :ok
+  def read_loop(path) do
+    {:ok, _} = Task.start(fn -> read_forever(path) end)
+    :ok
+  end
+
+  defp read_forever(path) do
+    {:ok, io} = :file.open(path, [:read, :raw, :binary])
+    read_all(io)
+    :ok = :file.close(io)
+    Process.sleep(100)
+    read_forever(path)
+  end
+
+  defp read_all(io) do
+    case :file.read(io, 1_048_576) do
+      {:ok, _} -> read_all(io)
+      :eof -> :ok
+    end
   end
 
   # A list of mb MiB (a cons cell is 16 bytes), its length taken so that it is really built,
