@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR disable=SC2317 # cleanup runs from the EXIT trap
 # pressure_test.sh: memory pressure under systemd 257 (Debian 13), one boot.
 #
 # The example release runs with MemoryPressureWatch=on and a memory cap, reading a 128 MiB data
@@ -34,7 +35,7 @@ CAP_MB=${PRESSURE_CAP_MB:-300}
 WAVES=${PRESSURE_WAVES:-40}
 WAVE_MB=${PRESSURE_WAVE_MB:-8}
 PACE=${PRESSURE_PACE:-1}
-THRESHOLD=${PRESSURE_THRESHOLD:-10ms}
+THRESHOLD_MS=${PRESSURE_THRESHOLD_MS:-10}
 DATA_MB=128
 V1_MEMCG=
 
@@ -42,16 +43,21 @@ cleanup() {
     e2e_stop || true
     if [ -n "$V1_MEMCG" ] && [ -d "$V1_MEMCG" ]; then
         local pid
-        for pid in $(cat "$V1_MEMCG/cgroup.procs" 2>/dev/null); do
+        while read -r pid; do
             echo "$pid" >/sys/fs/cgroup/memory/cgroup.procs 2>/dev/null || true
-        done
+        done <"$V1_MEMCG/cgroup.procs"
         rmdir "$V1_MEMCG" || e2e_log "ERROR: cannot remove $V1_MEMCG"
     fi
 }
 trap cleanup EXIT
 
 shop_build
-shop_gen_unit
+# The watch and its threshold come from the generator's keys (MemoryPressureWatch= and
+# MemoryPressureThresholdSec= need systemd 254); the cap and Restart=no from a drop-in.
+shop_gen_unit --systemd-version 257 --memory-pressure-watch on \
+    --memory-pressure-threshold-ms "$THRESHOLD_MS"
+check_grep "the generator writes the watch for systemd 257" '^MemoryPressureWatch=on$' \
+    "$(cat "$SHOP_UNITS/shop.service")"
 # The data file, on the host's disk (the container's own files are on a tmpfs overlay, which
 # cannot be reclaimed without swap), and out of the host's page cache, so that the service's
 # reads charge its pages to the service.
@@ -64,8 +70,7 @@ shop_install
 e2e_exec systemctl --version | head -n 1
 
 # Restart=no: the OOM kill must end the test's node, not start another one.
-printf '[Service]\nMemoryPressureWatch=on\nMemoryPressureThresholdSec=%s\nMemoryMax=%sM\nRestart=no\n' \
-    "$THRESHOLD" "$CAP_MB" |
+printf '[Service]\nMemoryMax=%sM\nRestart=no\n' "$CAP_MB" |
     e2e_exec sh -c 'mkdir -p /etc/systemd/system/shop.service.d &&
         cat >/etc/systemd/system/shop.service.d/pressure.conf && systemctl daemon-reload'
 
@@ -91,9 +96,9 @@ apply_cap() {
         mkdir "$V1_MEMCG"
         echo $((CAP_MB * 1048576)) >"$V1_MEMCG/memory.limit_in_bytes"
     fi
-    for pid in $(cat "$(host_unit_cgroup)/cgroup.procs"); do
+    while read -r pid; do
         echo "$pid" >"$V1_MEMCG/cgroup.procs" && n=$((n + 1))
-    done
+    done <"$(host_unit_cgroup)/cgroup.procs"
     [ "$n" -gt 0 ]
 }
 
@@ -110,6 +115,7 @@ peak_mb() {
         echo $(($(cat "$V1_MEMCG/memory.max_usage_in_bytes") / 1048576))
         echo 0 >"$V1_MEMCG/memory.max_usage_in_bytes"
     else
+        # shellcheck disable=SC2016 # the inner shell expands it
         e2e_exec sh -c 'echo $(($(cat /sys/fs/cgroup/system.slice/shop.service/memory.peak) / 1048576))'
     fi
 }
@@ -138,7 +144,9 @@ run_load() {
 
 shop_mark
 start_shop gc
-check "the unit has MemoryPressureWatch=on" yes "$(e2e_prop shop MemoryPressureWatch)"
+check "systemd loaded MemoryPressureWatch=on" yes "$(e2e_prop shop MemoryPressureWatch)"
+check "and MemoryPressureThresholdSec=${THRESHOLD_MS}ms" "${THRESHOLD_MS}ms" "$(e2e_prop shop MemoryPressureThresholdUSec)"
+# shellcheck disable=SC2016 # the inner shell expands it
 env_line=$(e2e_exec sh -c 'tr "\0" "\n" </proc/$(systemctl show -P MainPID shop)/environ' | grep '^MEMORY_PRESSURE_WATCH=' || true)
 check_grep "systemd hands the node its cgroup's memory.pressure" \
     '^MEMORY_PRESSURE_WATCH=/sys/fs/cgroup/system.slice/shop.service/memory.pressure$' "$env_line"
@@ -175,7 +183,6 @@ shop_mark
 start_shop none
 peak_mb >/dev/null
 oom_before=$(oom_kills)
-shop_mark
 run_load
 sleep 2
 journal=$(shop_journal)
