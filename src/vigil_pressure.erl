@@ -130,7 +130,11 @@ handle_info(_Msg, State) ->
 
 -spec terminate(term(), map()) -> ok.
 terminate(_Reason, #{watch := Watch}) ->
-    vigil_nif:pressure_close(Watch).
+    %% After an upgrade of the NIF to another file the watch is the old library's (badarg
+    %% here): it stops when the last reference to it goes, with this process.
+    try vigil_nif:pressure_close(Watch)
+    catch error:badarg -> ok
+    end.
 
 %% ---- the rate limit and the notice ----
 

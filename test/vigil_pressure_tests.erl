@@ -55,8 +55,8 @@ setup() ->
     P#{peer => Peer}.
 
 cleanup(#{peer := Peer} = P) ->
-    socket:close(Peer),
     restore(),
+    socket:close(Peer),
     close(P).
 
 fire(#{peer := Peer}) ->
@@ -161,7 +161,9 @@ nif_test_() ->
     {setup, fun listen/0, fun close/1,
      fun(P) -> [{"bad types raise badarg", fun nif_badarg/0},
                 {"not base64", fun nif_invalid/0},
-                {"no event after pressure_close/1", fun() -> nif_close(P) end}] end}.
+                {"no event after pressure_close/1", fun() -> nif_close(P) end},
+                {"a watch keeps running across an upgrade of the library",
+                 fun() -> nif_upgrade(P) end}] end}.
 
 nif_badarg() ->
     Ref = make_ref(),
@@ -187,6 +189,18 @@ nif_close(#{listener := L, path := Path}) ->
     %% Closed: the peer may see the socket gone (epipe); either way nothing may come.
     _ = socket:send(Peer, <<"x">>),
     receive {vigil_pressure, Ref, _} = M -> error({after_close, M}) after 300 -> ok end,
+    socket:close(Peer).
+
+%% The same file loaded again goes through the upgrade callback, which takes the watch over.
+nif_upgrade(#{listener := L, path := Path}) ->
+    Ref = make_ref(),
+    {ok, W} = vigil_nif:pressure_open(Path, undefined, Ref),
+    {ok, Peer} = socket:accept(L, 2000),
+    {module, vigil_nif} = code:load_file(vigil_nif),
+    _ = code:purge(vigil_nif),
+    ok = socket:send(Peer, <<"x">>),
+    receive {vigil_pressure, Ref, pressure} -> ok after 2000 -> error(no_event) end,
+    ?assertEqual(ok, vigil_nif:pressure_close(W)),
     socket:close(Peer).
 
 %% ---- the default action ----

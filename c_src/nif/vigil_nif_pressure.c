@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,10 +110,17 @@ static void pressure_dtor(ErlNifEnv *env, void *obj)
         enif_free_env(p->ref_env);
 }
 
+/* The type is named after this copy of the library: a running watch's thread executes this
+ * copy's code, so an upgrade to another file must not take its watches over (the old library
+ * then stays loaded until they are gone). Loaded again from the same file, the code is the same
+ * and the name too, and the type is taken over as the others are. */
 bool open_pressure_type(ErlNifEnv *env, ErlNifResourceFlags flags)
 {
+    static char name[64];
     ErlNifResourceTypeInit init = {.dtor = pressure_dtor};
-    pressure_type = enif_open_resource_type_x(env, "vigil_pressure", &init, flags, NULL);
+
+    snprintf(name, sizeof(name), "vigil_pressure@%p", (void *)&pressure_type);
+    pressure_type = enif_open_resource_type_x(env, name, &init, flags, NULL);
     return pressure_type != NULL;
 }
 
