@@ -119,7 +119,7 @@ bool open_pressure_type(ErlNifEnv *env, ErlNifResourceFlags flags)
     static char name[64];
     ErlNifResourceTypeInit init = {.dtor = pressure_dtor};
 
-    snprintf(name, sizeof(name), "vigil_pressure@%p", (void *)&pressure_type);
+    (void)snprintf(name, sizeof(name), "vigil_pressure@%p", (void *)&pressure_type);
     pressure_type = enif_open_resource_type_x(env, name, &init, flags, NULL);
     return pressure_type != NULL;
 }
