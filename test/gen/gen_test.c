@@ -599,8 +599,8 @@ static void test_memory_pressure_refusals(void **state)
     (void)state;
     refused("app_name = foo\nmemory_pressure_threshold_ms = 0\n", "memory_pressure_threshold_ms",
             "is not between 1 and 1999");
-    refused("app_name = foo\nmemory_pressure_threshold_ms = 2000\n",
-            "memory_pressure_threshold_ms", "2 s window");
+    refused("app_name = foo\nmemory_pressure_threshold_ms = 2000\n", "memory_pressure_threshold_ms",
+            "2 s window");
     refused("app_name = foo\nmemory_pressure_watch = yes\n", "memory_pressure_watch",
             "is not one of skip, auto, on, off");
 }
