@@ -138,16 +138,40 @@ peer_gone(#{peer := Peer}) ->
 
 off_test_() ->
     {foreach, fun() -> ok end, fun(_) -> restore() end,
-     [{Name, fun() -> start_with(Watch, Write), assert_off() end}
-      || {Name, Watch, Write} <-
-             [{"unset", undefined, undefined},
-              {"/dev/null: the manager turned it off", <<"/dev/null">>, undefined},
+     [{Name, fun() -> off(Watch, Write, Warnings) end}
+      || {Name, Watch, Write, Warnings} <-
+             [{"unset", undefined, undefined, 0},
+              {"/dev/null: the manager turned it off", <<"/dev/null">>, undefined, 0},
               {"a path that does not exist", <<"/nonexistent/memory.pressure">>,
-               base64:encode(?TRIGGER)},
-              {"a relative path", <<"memory.pressure">>, undefined},
-              {"a directory", <<"/">>, undefined},
+               base64:encode(?TRIGGER), 1},
+              {"a relative path", <<"memory.pressure">>, undefined, 1},
+              {"a directory", <<"/">>, undefined, 1},
               {"MEMORY_PRESSURE_WRITE that is not base64", <<"/proc/pressure/memory">>,
-               <<"c29tZS!!">>}]]}.
+               <<"c29tZS!!">>, 1}]]}.
+
+%% vigil starts with the feature off, and says so in exactly Warnings warnings of its own.
+off(Watch, Write, Warnings) ->
+    ok = logger:add_handler(?MODULE, ?MODULE, #{config => self(), level => warning}),
+    try start_with(Watch, Write) after logger:remove_handler(?MODULE) end,
+    assert_off(),
+    Logged = [Text || {warning, Text} <- flush_logs()],
+    ?assertEqual(Warnings, length(Logged)),
+    [?assertMatch({match, _}, re:run(T, "memory pressure is not watched")) || T <- Logged].
+
+%% The logger handler: each warning of vigil's to the test process, as text.
+log(#{level := Level, msg := Msg}, #{config := Pid}) ->
+    Text = case Msg of
+               {string, S} -> unicode:characters_to_binary(S);
+               {report, R} -> iolist_to_binary(io_lib:format("~tp", [R]));
+               {Format, Args} -> iolist_to_binary(io_lib:format(Format, Args))
+           end,
+    case binary:match(Text, <<"vigil:">>) of
+        {0, _} -> Pid ! {log, Level, Text};
+        _ -> ok
+    end.
+
+flush_logs() ->
+    receive {log, Level, Text} -> [{Level, Text} | flush_logs()] after 0 -> [] end.
 
 assert_off() ->
     ?assertEqual(undefined, whereis(vigil_pressure)),
