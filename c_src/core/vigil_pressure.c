@@ -1,5 +1,5 @@
-/* vigil_pressure.c: the memory pressure watch (vigil_pressure.h). Portable POSIX: poll(), stat(),
- * AF_UNIX; only the kernel's PSI files are Linux's. */
+/* vigil_pressure.c: the memory pressure watch (vigil_pressure.h). Portable POSIX: poll(), stat();
+ * the AF_UNIX socket kind is the platform layer's. */
 #include "vigil_pressure.h"
 
 #include <errno.h>
@@ -7,10 +7,10 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
+
+#include "vigil_platform.h"
 
 /* The 6-bit value of a base64 character, or -1. */
 static int b64_value(unsigned char c)
@@ -73,38 +73,6 @@ int vigil_base64_decode(const char *in, size_t len, unsigned char *out, size_t o
     return 0;
 }
 
-static int set_flags(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        return -errno;
-    return 0;
-}
-
-/* A stream socket connected to path, without waiting: a listener whose queue is full is an
- * error (-EAGAIN), not a reason to block. */
-static int connect_unix(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t len = strlen(path);
-
-    if (len >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    memcpy(sa.sun_path, path, len);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -errno;
-    int r = set_flags(fd);
-    if (r == 0 && connect(fd, (struct sockaddr *)&sa,
-                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0)
-        r = -errno;
-    if (r < 0) {
-        close(fd);
-        return r == -EINPROGRESS ? -EAGAIN : r;
-    }
-    return fd;
-}
-
 static int open_file(const char *path, bool writing)
 {
     int fd = open(path, (writing ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
@@ -126,7 +94,7 @@ static int open_kind(const char *path, bool writing, struct vigil_pressure *w)
     if (S_ISFIFO(st.st_mode)) /* read-write: the FIFO never reads as closed while we hold it */
         return open_file(path, true);
     if (S_ISSOCK(st.st_mode))
-        return connect_unix(path);
+        return vigil_platform_unix_connect(path);
     return -EINVAL;
 }
 

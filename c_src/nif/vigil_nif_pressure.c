@@ -181,11 +181,11 @@ static int start(struct pressure *p, const char *path, const unsigned char *data
 {
     if (!p->lock || !p->ref_env)
         return -ENOMEM;
-    int r = vigil_platform_pipe(p->wake);
-    if (r < 0)
-        return r;
-    r = vigil_pressure_open(path, data, len, &p->watch);
+    int r = vigil_pressure_open(path, data, len, &p->watch);
     if (r <= 0)
+        return r;
+    r = vigil_platform_pipe(p->wake);
+    if (r < 0)
         return r;
     if (enif_thread_create("vigil_pressure", &p->tid, watch_thread, p, NULL) != 0)
         return -EAGAIN;
