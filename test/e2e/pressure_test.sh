@@ -39,17 +39,21 @@ THRESHOLD_MS=${PRESSURE_THRESHOLD_MS:-10}
 DATA_MB=128
 V1_MEMCG=
 
+# The harness's own exit trap stops the container and removes the scratch directory; this one
+# does the same, then removes the v1 memory cgroup, which must be empty first.
 cleanup() {
-    e2e_stop || true
+    local status=$? pid
+    trap - EXIT
+    e2e_stop || status=1
     if [ -n "$V1_MEMCG" ] && [ -d "$V1_MEMCG" ]; then
-        local pid
         while read -r pid; do
             echo "$pid" >/sys/fs/cgroup/memory/cgroup.procs 2>/dev/null || true
         done <"$V1_MEMCG/cgroup.procs"
-        rmdir "$V1_MEMCG" || e2e_log "ERROR: cannot remove $V1_MEMCG"
+        rmdir "$V1_MEMCG" || { e2e_log "ERROR: cannot remove $V1_MEMCG"; status=1; }
     fi
+    [ -z "$E2E_SCRATCH" ] || rm -rf "$E2E_SCRATCH"
+    exit "$status"
 }
-trap cleanup EXIT
 
 shop_build
 # The watch and its threshold come from the generator's keys (MemoryPressureWatch= and
@@ -66,6 +70,7 @@ sync "$E2E_SCRATCH/data"
 dd if="$E2E_SCRATCH/data" iflag=nocache count=0 status=none
 export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
 e2e_boot pressure --bind-ro="$E2E_SCRATCH/data:/srv/pressure-data"
+trap cleanup EXIT
 shop_install
 e2e_exec systemctl --version | head -n 1
 
