@@ -250,4 +250,16 @@ defmodule Vigil do
   @spec remove_fds(fd_name(), keyword() | map()) ::
           :ok | error() | {:error, {:invalid_name, term()}}
   defdelegate remove_fds(name, options \\ []), to: :vigil
+
+  @doc """
+  Receive `{:vigil, :memory_pressure, info}` at each memory pressure event systemd's
+  `MemoryPressureWatch=` signals (rate-limited; see the Memory pressure section of `:vigil`).
+  `:ok` also when nothing is watched: then no message comes.
+  """
+  @spec subscribe(:memory_pressure) :: :ok
+  defdelegate subscribe(event), to: :vigil
+
+  @doc "Stop receiving memory pressure notices."
+  @spec unsubscribe(:memory_pressure) :: :ok
+  defdelegate unsubscribe(event), to: :vigil
 end

@@ -14,7 +14,7 @@ CORE_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_$(VIGIL_PLATFORM).
 CORE_LINUX_SRCS := $(CORE_PORTABLE_SRCS) $(CORE_DIR)/vigil_platform_linux.c
 NIF_SRC := $(wildcard $(TOP)/c_src/nif/*.c)
 NIF_HDRS := $(wildcard $(TOP)/c_src/nif/*.h)
-CORE_TESTS := core oracle journal listen
+CORE_TESTS := core oracle journal listen pressure
 CORE_TEST_SRCS := $(wildcard $(TOP)/test/c/*.c $(TOP)/test/c/*.h $(TOP)/test/c/musl/*.h)
 CORE_TEST_HDRS := $(wildcard $(TOP)/test/c/*.h)
 C_SOURCES += $(CORE_PORTABLE_SRCS) $(CORE_PLATFORM_SRCS) $(CORE_HDRS) $(NIF_SRC) $(NIF_HDRS) \
@@ -72,9 +72,11 @@ $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,asan,$(t),-O1 $(SAN_FLAGS
 $(foreach t,$(CORE_TESTS),$(eval $(call core_test_rule,plain,$(t),-O0,$(if $(filter $(ORACLE_TESTS),$(t)),$(ORACLE_LIBS)))))
 
 .PHONY: test-core-c test-core-asan test-core-valgrind test-erl test-ex lint-core bench-core fuzz-core \
-	fuzz-core-short fuzz-journal fuzz-journal-short fuzz-listen fuzz-listen-short dialyzer
+	fuzz-core-short fuzz-journal fuzz-journal-short fuzz-listen fuzz-listen-short fuzz-base64 \
+	fuzz-base64-short dialyzer
 
-test-core-c: test-core-asan test-core-valgrind fuzz-core-short fuzz-journal-short fuzz-listen-short
+test-core-c: test-core-asan test-core-valgrind fuzz-core-short fuzz-journal-short fuzz-listen-short \
+	fuzz-base64-short
 
 test-core-asan: $(foreach t,$(CORE_TESTS),$(BUILD)/asan/test_$(t))
 	$(Q)for t in $^; do echo "== $$t (ASan+UBSan)"; \
@@ -139,6 +141,25 @@ fuzz-listen: $(BUILD)/fuzz/fuzz_listen
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus-listen
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-listen
+
+# MEMORY_PRESSURE_WRITE's base64 decoder.
+FUZZ_TARGETS += fuzz-base64
+
+$(BUILD)/fuzz/fuzz_base64: $(TOP)/test/c/fuzz_base64.c $(CORE_LINUX_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -I$(CORE_DIR) $(filter %.c,$^) -o $@
+
+fuzz-base64-short: $(BUILD)/fuzz/fuzz_base64
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-base64
+	$(Q)$< -max_total_time=$(FUZZ_QUICK_SECONDS) -print_final_stats=0 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-base64 \
+		2>$(BUILD)/fuzz/base64-short.log || { tail -40 $(BUILD)/fuzz/base64-short.log; exit 1; }
+	@echo "== fuzz_base64: $(FUZZ_QUICK_SECONDS) s without a failure"
+
+fuzz-base64: $(BUILD)/fuzz/fuzz_base64
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-base64
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-base64
 
 # ---- Erlang and Elixir ----
 

@@ -82,6 +82,11 @@
 %% <li>`sighup': `undefined', `ignore', `{M, F, A}' or a fun of no arguments (see Reload;
 %%     default `undefined');</li>
 %% <li>`ready': `auto' or `manual' (see Readiness; default `auto');</li>
+%% <li>`memory_pressure_action': what vigil does itself at a memory pressure event (see Memory
+%%     pressure): `none', `gc' (garbage-collect the 20 processes using the most memory) or
+%%     `{gc, N}' (the N largest) (default `none');</li>
+%% <li>`memory_pressure_interval': the least time between two memory pressure notices, in
+%%     milliseconds, a positive integer (default 1000);</li>
 %% <li>`unit': the settings of the unit generator (`mix vigil.gen.unit'), read by it only.</li>
 %% </ul>
 %% The environment the manager hands over is not configuration: a `NOTIFY_SOCKET' that is not
@@ -252,6 +257,22 @@
 %% systemd: when the BEAM closes it the peer gets no FIN until {@link remove_fds/1} removes it.
 %% Unless stored with `poll => false' (FDPOLL=0), systemd drops a stored socket by itself when
 %% it reports an error or a hang-up.
+%%
+%% <h3>Memory pressure</h3>
+%% With `MemoryPressureWatch=' (systemd 254 and later; `on', or `auto' where the unit's memory
+%% is accounted) systemd hands the service a pressure stall (PSI) trigger in
+%% `MEMORY_PRESSURE_WATCH' and `MEMORY_PRESSURE_WRITE', and the kernel signals when the
+%% service's processes have stalled on memory for longer than `MemoryPressureThresholdSec='
+%% (systemd's default 200 ms) in a 2 s window: a hint to free memory before the OOM killer picks
+%% a victim. vigil watches it from a thread of the NIF (no scheduler is blocked) and sends each
+%% process that called {@link subscribe/1} `{vigil, memory_pressure, Info}', at most once every
+%% `memory_pressure_interval' milliseconds (the events in between are counted in
+%% `Info''s `events'). With `memory_pressure_action' set to `gc', vigil itself also
+%% garbage-collects the processes using the most memory (idle processes keep dead data until
+%% their next collection, which may never come), and logs what it freed; `Info''s `action'
+%% says it too. Without the variables (an older systemd, no `MemoryPressureWatch=', outside
+%% systemd) nothing is watched and subscribing does nothing; a watch that cannot be opened logs
+%% one warning and stays off.
 -module(vigil).
 
 -export([ready/0, status/1, reloading/0, stopping/0, extend_timeout/1, errno/1, exit_status/1,
@@ -260,6 +281,7 @@
          ready_spec/1, status_spec/1]).
 -export([listen_fds/0, listen_options/1, store_fds/1, store_fds/2, remove_fds/1,
          remove_fds/2]).
+-export([subscribe/1, unsubscribe/1]).
 
 -type key() :: atom() | binary() | string().
 -type value() :: binary() | string() | integer().
@@ -293,6 +315,12 @@
                           | [{poll, boolean()} | {timeout, timeout()}].
 -type listen_options() :: [vigil_sockets:listen_option()].
 -export_type([listen_fd/0, fd_name/0, fd_source/0, fd_store_options/0, listen_options/0]).
+
+%% What a memory pressure notice carries: the events folded into it, the watched path, and what
+%% `memory_pressure_action' did (`none', or the processes collected and the VM's total memory
+%% in bytes before and after).
+-type memory_pressure_info() :: vigil_pressure:info().
+-export_type([memory_pressure_info/0]).
 
 %% @doc READY=1: start-up is finished. With `Type=notify', `systemctl start' returns now.
 -spec ready() -> ok | error().
@@ -602,3 +630,15 @@ utf8(CodePoint) ->
     try <<CodePoint/utf8>>
     catch error:badarg -> <<16#FFFD/utf8>>
     end.
+
+%% @doc Receive `{vigil, memory_pressure, Info}' (see Memory pressure) in the calling process
+%% until it calls {@link unsubscribe/1} or exits. `ok' also when nothing is watched: then no
+%% message comes.
+-spec subscribe(memory_pressure) -> ok.
+subscribe(memory_pressure) ->
+    vigil_pressure:subscribe(self()).
+
+%% @doc Stop receiving memory pressure notices.
+-spec unsubscribe(memory_pressure) -> ok.
+unsubscribe(memory_pressure) ->
+    vigil_pressure:unsubscribe(self()).

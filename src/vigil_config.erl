@@ -16,9 +16,12 @@
 
 -define(KEY, {vigil, config}).
 -define(DEFAULT_CHECK_TIMEOUT, 1000).
+%% memory_pressure_action gc: how many of the largest processes are collected.
+-define(DEFAULT_GC_PROCESSES, 20).
 
 -type key() :: send_deadline | watchdog_fraction | health_checks | watchdog_trigger_after
-             | watchdog_summary_interval | journal_socket | stopping_status | sighup | ready.
+             | watchdog_summary_interval | journal_socket | stopping_status | sighup | ready
+             | memory_pressure_action | memory_pressure_interval.
 -type health_check() :: #{check := vigil_watchdog:check(), timeout := pos_integer(),
                           name := binary()}.
 -type config() :: #{send_deadline := timeout(),
@@ -29,7 +32,9 @@
                     journal_socket := binary(),
                     stopping_status := binary(),
                     sighup := undefined | ignore | vigil_reload:reload_fun(),
-                    ready := auto | manual}.
+                    ready := auto | manual,
+                    memory_pressure_action := none | {gc, pos_integer()},
+                    memory_pressure_interval := pos_integer()}.
 -export_type([key/0, config/0, health_check/0]).
 
 %% Keys of the environment that belong to someone else: `unit' is read by the unit generator
@@ -48,7 +53,9 @@ defaults() ->
       journal_socket => vigil_journal_h:default_socket(),
       stopping_status => "stopping",
       sighup => undefined,
-      ready => auto}.
+      ready => auto,
+      memory_pressure_action => none,
+      memory_pressure_interval => 1000}.
 
 %% @doc Read and check the whole environment of the application, and keep the result.
 -spec load() -> {ok, config()} | {error, {bad_config, atom(), term()}}.
@@ -105,6 +112,10 @@ check(sighup, {M, F, A} = MFA) when is_atom(M), is_atom(F), is_list(A) -> MFA;
 check(sighup, Fun) when is_function(Fun, 0) -> Fun;
 check(ready, auto) -> auto;
 check(ready, manual) -> manual;
+check(memory_pressure_action, none) -> none;
+check(memory_pressure_action, gc) -> {gc, ?DEFAULT_GC_PROCESSES};
+check(memory_pressure_action, {gc, N}) when is_integer(N), N > 0 -> {gc, N};
+check(memory_pressure_interval, Ms) when is_integer(Ms), Ms > 0 -> Ms;
 check(Key, Value) -> bad(Key, Value).
 
 %% Values that are valid alone but not together. watchdog_trigger_after counts skipped pings,

@@ -9,7 +9,7 @@
 -module(vigil_env).
 
 -export([capture/0, restore/1, notify_socket/0, notify_socket_from/1, watchdog_usec/0,
-         watchdog_pid/0, listen/0]).
+         watchdog_pid/0, listen/0, memory_pressure/0]).
 
 -define(KEY, {vigil, env}).
 %% Each variable and its key in env().
@@ -82,4 +82,18 @@ take(Name) ->
         Value ->
             true = os:unsetenv(Name),
             unicode:characters_to_binary(Value, file:native_name_encoding())
+    end.
+
+%% @doc MEMORY_PRESSURE_WATCH and MEMORY_PRESSURE_WRITE (systemd 254 and later). Unlike the
+%% others they stay in the environment: the protocol lets every process of the service open the
+%% watch (a port program may want to free memory too), and a child can speak for no one with
+%% them.
+-spec memory_pressure() -> #{watch := value(), write := value()}.
+memory_pressure() ->
+    #{watch => getenv("MEMORY_PRESSURE_WATCH"), write => getenv("MEMORY_PRESSURE_WRITE")}.
+
+getenv(Name) ->
+    case os:getenv(Name) of
+        false -> undefined;
+        Value -> unicode:characters_to_binary(Value, file:native_name_encoding())
     end.

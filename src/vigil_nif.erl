@@ -12,11 +12,13 @@
          barrier_start/1, writable_select/1, select_stop/1]).
 -export([journal_open/2, journal_send/2]).
 -export([listen_fds/4, describe_fd/1, dup_fd/1, fdname_valid/1, send_fds/2]).
+-export([pressure_open/3, pressure_close/1]).
 
 -on_load(init/0).
 -nifs([configure/1, reset/0, enabled/0, send/1, send_latest/1, status/1, flush_latest/0,
        barrier_start/1, writable_select/1, select_stop/1, journal_open/2, journal_send/2,
-       listen_fds/4, describe_fd/1, dup_fd/1, fdname_valid/1, send_fds/2]).
+       listen_fds/4, describe_fd/1, dup_fd/1, fdname_valid/1, send_fds/2, pressure_open/3,
+       pressure_close/1]).
 
 -define(LOAD_ERROR, {?MODULE, load_error}).
 
@@ -35,7 +37,10 @@
                      addr => inet:ip_address(),
                      path => binary(),
                      backlog => non_neg_integer()}.
--export_type([pairs/0, value/0, watch/0, journal/0, fd_info/0]).
+%% A memory pressure watch: a thread of the NIF's polling MEMORY_PRESSURE_WATCH, stopped and
+%% closed by pressure_close/1 or when no term refers to it.
+-type pressure() :: reference().
+-export_type([pairs/0, value/0, watch/0, journal/0, fd_info/0, pressure/0]).
 
 %% A fresh load (first start, or after the module was purged) finds the manager's address where
 %% the application left it. Always ok: a failed load leaves the stand-in bodies.
@@ -154,3 +159,16 @@ fdname_valid(_Name) -> stand_in(true).
 %% e2big for more than 253 descriptors, ebadf for one that is not open.
 -spec send_fds(pairs(), [non_neg_integer()]) -> ok | {error, inet:posix() | {invalid, term()}}.
 send_fds(_Pairs, _Fds) -> stand_in(ok).
+
+%% The memory pressure watch (c_src/core/vigil_pressure.h): the values of MEMORY_PRESSURE_WATCH
+%% and MEMORY_PRESSURE_WRITE (undefined when unset). On {ok, Pressure} the caller receives
+%% {vigil_pressure, Ref, pressure} at each event, and {vigil_pressure, Ref, {error, Posix}} once
+%% if the watch fails. ok: the path is /dev/null (the manager turned the watch off).
+%% {invalid, <<"MEMORY_PRESSURE_WRITE">>}: not base64. Without the library: enotsup.
+-spec pressure_open(binary(), binary() | undefined, reference()) ->
+          ok | {ok, pressure()} | {error, inet:posix() | {invalid, binary()}}.
+pressure_open(_Path, _Write, _Ref) -> stand_in({error, enotsup}).
+
+%% Stop the watch; no event is sent after it returns (one already sent may be in the mailbox).
+-spec pressure_close(pressure()) -> ok.
+pressure_close(_Pressure) -> stand_in(ok).

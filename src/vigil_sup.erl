@@ -15,4 +15,9 @@ init([]) ->
     Delivery = #{id => vigil_delivery, start => {vigil_delivery, start_link, []}},
     Boot = #{id => vigil_boot, start => {vigil_boot, start_link, []}},
     Watchdog = #{id => vigil_watchdog, start => {vigil_watchdog, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Delivery, Boot, Watchdog]}}.
+    %% Only when the manager asked for it (MEMORY_PRESSURE_WATCH); transient: a watch that
+    %% fails says so and ends.
+    Pressure = [#{id => vigil_pressure, start => {vigil_pressure, start_link, []},
+                  restart => transient} || vigil_pressure:wanted()],
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10},
+          [Delivery, Boot, Watchdog | Pressure]}}.

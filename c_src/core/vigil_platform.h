@@ -111,4 +111,13 @@ int vigil_platform_pidfd_id(uint64_t *ret_id);
  */
 int vigil_platform_listen_backlog(int fd, int family, int type);
 
+/**
+ * Connect a close-on-exec, non-blocking AF_UNIX stream socket to path, without waiting: a
+ * listener whose queue is full is -EAGAIN, not a reason to block (the memory pressure watch's
+ * socket kind, vigil_pressure.h).
+ * @param path a NUL-terminated file system path
+ * @return the socket, -ENAMETOOLONG for a path sun_path cannot hold, or another -errno
+ */
+int vigil_platform_unix_connect(const char *path);
+
 #endif

@@ -444,3 +444,23 @@ int vigil_platform_listen_backlog(int fd, int family, int type)
         return unix_backlog(fd);
     return -EOPNOTSUPP;
 }
+
+int vigil_platform_unix_connect(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len = strlen(path);
+
+    if (len >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, path, len);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sa,
+                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0) {
+        int r = -errno;
+        close(fd);
+        return r == -EINPROGRESS ? -EAGAIN : r;
+    }
+    return fd;
+}

@@ -64,3 +64,9 @@ int vigil_platform_listen_backlog(int fd, int family, int type)
     return -EOPNOTSUPP;
 }
 /* NOLINTEND(readability-non-const-parameter) */
+
+int vigil_platform_unix_connect(const char *path)
+{
+    (void)path;
+    return -EAFNOSUPPORT;
+}

@@ -223,6 +223,18 @@ static int check_log_rate_limit(struct ctx *c)
     return 0;
 }
 
+/* The kernel fires a trigger whose stall time is above 0 and below its window, which systemd
+ * writes as 2 s. */
+static int check_memory_pressure(struct ctx *c)
+{
+    unsigned long ms = c->o->memory_pressure_threshold_ms;
+    if (ms == 0 || ms >= 2000)
+        return fail_number(c, "memory_pressure_threshold_ms", ms,
+                           "is not between 1 and 1999: the stall time per 2 s window systemd "
+                           "asks the kernel for");
+    return 0;
+}
+
 /* Settings that are fine alone but not together. */
 static int check_combinations(struct ctx *c)
 {
@@ -234,7 +246,8 @@ static int check_combinations(struct ctx *c)
         return fail(c, "umask", o->umask, "is not a four-digit octal umask such as 0077");
     if (strcmp(o->reload, "sighup") == 0 && strcmp(o->service_type, "notify") != 0)
         return fail(c, "reload", o->reload, "needs service_type = notify to report the reload");
-    return check_log_rate_limit(c);
+    int r = check_log_rate_limit(c);
+    return r < 0 ? r : check_memory_pressure(c);
 }
 
 /* The build order: resolve and check everything first, so that nothing is built from a value

@@ -42,6 +42,9 @@ static const struct gen_opts DEFAULTS = {
     /* journald.conf's defaults, which apply while these are not given. */
     .log_rate_limit_interval_sec = 30,
     .log_rate_limit_burst = 10000,
+    .memory_pressure_watch = "skip",
+    /* systemd's own default, which applies while this is not given. */
+    .memory_pressure_threshold_ms = 200,
     .dist_port = 9100,
     .runtime_directory_mode = 0750,
     .configuration_directory_mode = 0750,
@@ -64,6 +67,7 @@ static const char *const RELOADS[] = {"none", "sighup", NULL};
 static const char *const DUMPS[] = {"off", "state", NULL};
 static const char *const DISTS[] = {"none", "local", "epmdless", "epmd_socket", "tls", NULL};
 static const char *const PRESERVE[] = {"no", "yes", "restart", NULL};
+static const char *const PRESSURE_WATCH[] = {"skip", "auto", "on", "off", NULL};
 static const char *const DIR_KINDS[] = {
     "runtime",        "configuration", "state",  "cache", "logs", "tmp", "-runtime",
     "-configuration", "-state",        "-cache", "-logs", "-tmp", NULL};
@@ -181,6 +185,18 @@ const struct opt_def GEN_OPT_DEFS[] = {
     {"log_rate_limit_burst", OPT_UINT, O(log_rate_limit_burst),
      "LogRateLimitBurst=: entries per interval and priority before journald drops the rest (above "
      "0), written only when given, else journald.conf's RateLimitBurst= applies",
+     NULL},
+    {"memory_pressure_watch", OPT_STR, O(memory_pressure_watch),
+     "MemoryPressureWatch= (systemd 254; dropped, with a message, on older targets): on hands "
+     "the service a PSI trigger on its cgroup's memory.pressure (MEMORY_PRESSURE_WATCH), which "
+     "vigil watches (vigil:subscribe(memory_pressure), memory_pressure_action); auto does so "
+     "where the unit's memory is accounted; off tells the service not to watch; skip writes "
+     "nothing (systemd's default, auto, applies). systemd opens the file to the service itself, "
+     "ProtectControlGroups= and all",
+     PRESSURE_WATCH},
+    {"memory_pressure_threshold_ms", OPT_UINT, O(memory_pressure_threshold_ms),
+     "MemoryPressureThresholdSec= (systemd 254): stall time per 2 s window that fires the "
+     "trigger, 1 to 1999 ms, written only when given (systemd's default is 200 ms)",
      NULL},
     {"fd_store_max", OPT_UINT, O(fd_store_max),
      "FileDescriptorStoreMax=: descriptors systemd keeps for the service (vigil:store_fds needs "

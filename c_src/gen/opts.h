@@ -28,7 +28,7 @@ struct gen_opts {
     char *base_dir, *deploy_dir, *current_dir, *working_dir;
     char *release_tool, *start_command, *service_type, *hardening, *restart, *restart_method,
         *crash_dump;
-    char *reload, *layout;
+    char *reload, *layout, *memory_pressure_watch;
     char *distribution, *cookie_file, *syslog_identifier, *umask, *runtime_directory_preserve;
     char *dist_address, *node_name, *epmd_path;
     char *exec_start_wrap, *runtime_environment_service_script, *systemd_features;
@@ -37,7 +37,7 @@ struct gen_opts {
     unsigned long systemd_version, watchdog_sec, timeout_start_sec, shutdown_time;
     unsigned long timeout_stop_sec, restart_sec, start_limit_burst, start_limit_interval_sec;
     unsigned long limit_nofile, dist_port, fd_store_max, socket_backlog;
-    unsigned long log_rate_limit_interval_sec, log_rate_limit_burst;
+    unsigned long log_rate_limit_interval_sec, log_rate_limit_burst, memory_pressure_threshold_ms;
     unsigned long runtime_directory_mode, configuration_directory_mode, state_directory_mode;
     unsigned long cache_directory_mode, logs_directory_mode;
     struct strlist dirs, env_vars, env_files, exec_start_pre, read_write_paths, read_only_paths;

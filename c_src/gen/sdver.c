@@ -66,6 +66,8 @@ static const struct {
     {"SocketBindAllow", 249},
     {"SocketBindDeny", 249},
     {"FileDescriptorStorePreserve", 254},
+    {"MemoryPressureWatch", 254},
+    {"MemoryPressureThresholdSec", 254},
 };
 
 /* The version facts that are not directives, from systemd's NEWS and sources. */

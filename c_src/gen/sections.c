@@ -107,6 +107,27 @@ static void build_log_rate_limit(struct ctx *c)
              o->log_rate_limit_burst);
 }
 
+/* The memory pressure trigger (systemd 254): add() drops both directives on older targets and
+ * says so. systemd makes the unit's memory.pressure writable for the service itself, whatever
+ * ProtectControlGroups= and User= are (measured with systemd 257 under the strict profile). */
+static void build_memory_pressure(struct ctx *c)
+{
+    const struct gen_opts *o = c->o;
+    bool off = strcmp(o->memory_pressure_watch, "off") == 0;
+    note_unused(c, "memory_pressure_threshold_ms", off,
+                "memory_pressure_watch = off: no trigger to set");
+    if (strcmp(o->memory_pressure_watch, "skip") != 0)
+        add(c, UF_SERVICE, SEC_SERVICE, "MemoryPressureWatch", o->memory_pressure_watch,
+            "memory_pressure_watch: the PSI trigger vigil watches (vigil:subscribe/1)");
+    if (off || !gen_opt_given(o, "memory_pressure_threshold_ms"))
+        return;
+    struct buf v = {0};
+    buf_printf(&v, "%lums", o->memory_pressure_threshold_ms);
+    add(c, UF_SERVICE, SEC_SERVICE, "MemoryPressureThresholdSec", buf_str(&v),
+        "memory_pressure_threshold_ms");
+    buf_free(&v);
+}
+
 int build_process(struct ctx *c)
 {
     const struct gen_opts *o = c->o;
@@ -130,6 +151,7 @@ int build_process(struct ctx *c)
     add(c, UF_SERVICE, SEC_SERVICE, "UMask", o->umask, "umask");
     add_raw(c, SEC_SERVICE, "SyslogIdentifier", c->n.syslog, "syslog_identifier");
     build_log_rate_limit(c);
+    build_memory_pressure(c);
     add_raw(c, SEC_SERVICE, "WorkingDirectory", c->n.working, "working_dir");
     add(c, UF_SERVICE, SEC_INSTALL, "WantedBy", "multi-user.target", "started at boot");
     return 0;

@@ -54,6 +54,7 @@ static void init_atoms(ErlNifEnv *env)
     atom_monotonic = enif_make_atom(env, "monotonic");
     atom_undefined = enif_make_atom(env, "undefined");
     init_socket_atoms(env);
+    init_pressure_atoms(env);
 }
 
 ERL_NIF_TERM make_posix_error(ErlNifEnv *env, int negative_errno)
@@ -443,7 +444,7 @@ static int on_load(ErlNifEnv *env, void **priv_data, ERL_NIF_TERM load_info)
 {
     (void)load_info;
     init_atoms(env);
-    if (!open_journal_type(env, ERL_NIF_RT_CREATE))
+    if (!open_journal_type(env, ERL_NIF_RT_CREATE) || !open_pressure_type(env, ERL_NIF_RT_CREATE))
         return 1;
     *priv_data = new_state(env);
     return *priv_data ? 0 : 1;
@@ -460,7 +461,8 @@ static int on_upgrade(ErlNifEnv *env, void **priv_data, void **old_priv_data,
     if (!state)
         return on_load(env, priv_data, load_info);
     state->watch_type = open_watch_type(env, ERL_NIF_RT_TAKEOVER);
-    if (!state->watch_type || !open_journal_type(env, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER))
+    if (!state->watch_type || !open_journal_type(env, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER) ||
+        !open_pressure_type(env, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER))
         return 1;
     *priv_data = state;
     *old_priv_data = NULL;
@@ -497,6 +499,8 @@ static ErlNifFunc nif_funcs[] = {
     {"dup_fd", 1, nif_dup_fd, 0},
     {"fdname_valid", 1, nif_fdname_valid, 0},
     {"send_fds", 2, nif_send_fds, 0},
+    {"pressure_open", 3, nif_pressure_open, 0},
+    {"pressure_close", 1, nif_pressure_close, 0},
 };
 
 ERL_NIF_INIT(vigil_nif, nif_funcs, on_load, NULL, on_upgrade, on_unload)

@@ -1,5 +1,6 @@
 /* vigil_nif.h: what the NIF's files share (vigil_nif.c: notifications and the load lifecycle;
- * vigil_nif_journal.c: the journal; vigil_nif_sockets.c: socket activation and the fd store).
+ * vigil_nif_journal.c: the journal; vigil_nif_sockets.c: socket activation and the fd store;
+ * vigil_nif_pressure.c: the memory pressure watch).
  * Private to the NIF. */
 #ifndef VIGIL_NIF_H
 #define VIGIL_NIF_H
@@ -73,5 +74,18 @@ ERL_NIF_TERM nif_fdname_valid(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
 
 /** send_fds([{Key, Value}], [Fd]) -> ok | {error, Posix} | {error, {invalid, Key}}. */
 ERL_NIF_TERM nif_send_fds(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+
+/** The atoms of vigil_nif_pressure.c, made at load. */
+void init_pressure_atoms(ErlNifEnv *env);
+
+/** Opens (or takes over) the memory pressure watch's resource type. */
+bool open_pressure_type(ErlNifEnv *env, ErlNifResourceFlags flags);
+
+/** pressure_open(Path, Write, Ref) -> {ok, Watch} | ok | {error, Posix} | {error, {invalid, Key}}.
+ */
+ERL_NIF_TERM nif_pressure_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+
+/** pressure_close(Watch) -> ok. */
+ERL_NIF_TERM nif_pressure_close(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 
 #endif

@@ -543,6 +543,68 @@ static void test_fd_store_and_log_limits(void **state)
     buf_free(&err);
 }
 
+/* The dropped directive of an older target, or NULL. */
+static const struct directive *dropped(const struct unit_model *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->d[i].key, key) == 0 && m->d[i].status == DS_DROPPED)
+            return &m->d[i];
+    return NULL;
+}
+
+static void test_memory_pressure(void **state)
+{
+    (void)state;
+    struct unit_model m;
+    struct buf err = {0};
+    /* skip, the default, writes nothing: systemd's own default applies. */
+    assert_int_equal(build("app_name = foo\nsystemd_version = 257\n", &m, &err), 0);
+    assert_null(value_of(&m, "MemoryPressureWatch"));
+    assert_null(value_of(&m, "MemoryPressureThresholdSec"));
+    unit_model_free(&m);
+    assert_int_equal(build("app_name = foo\nsystemd_version = 254\nmemory_pressure_watch = on\n"
+                           "memory_pressure_threshold_ms = 50\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "MemoryPressureWatch"), "on");
+    assert_string_equal(value_of(&m, "MemoryPressureThresholdSec"), "50ms");
+    unit_model_free(&m);
+    /* 253 and older: dropped, with the version that has them. */
+    assert_int_equal(build("app_name = foo\nsystemd_version = 253\nmemory_pressure_watch = on\n"
+                           "memory_pressure_threshold_ms = 50\n",
+                           &m, &err),
+                     0);
+    assert_null(value_of(&m, "MemoryPressureWatch"));
+    const struct directive *d = dropped(&m, "MemoryPressureWatch");
+    assert_non_null(d);
+    assert_true(d->too_new);
+    assert_non_null(strstr(d->reason, "needs systemd 254, target is 253"));
+    assert_non_null(dropped(&m, "MemoryPressureThresholdSec"));
+    unit_model_free(&m);
+    /* off: the threshold has nothing to set. */
+    assert_int_equal(build("app_name = foo\nsystemd_version = 257\nmemory_pressure_watch = off\n"
+                           "memory_pressure_threshold_ms = 50\n",
+                           &m, &err),
+                     0);
+    assert_string_equal(value_of(&m, "MemoryPressureWatch"), "off");
+    assert_null(value_of(&m, "MemoryPressureThresholdSec"));
+    assert_int_equal(m.n_unused, 1);
+    assert_string_equal(m.unused[0].key, "memory_pressure_threshold_ms");
+    unit_model_free(&m);
+    buf_free(&err);
+}
+
+static void test_memory_pressure_refusals(void **state)
+{
+    (void)state;
+    refused("app_name = foo\nmemory_pressure_threshold_ms = 0\n", "memory_pressure_threshold_ms",
+            "is not between 1 and 1999");
+    refused("app_name = foo\nmemory_pressure_threshold_ms = 2000\n", "memory_pressure_threshold_ms",
+            "2 s window");
+    refused("app_name = foo\nmemory_pressure_watch = yes\n", "memory_pressure_watch",
+            "is not one of skip, auto, on, off");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_sock_clash),
         cmocka_unit_test(test_sockets_model),
         cmocka_unit_test(test_fd_store_and_log_limits),
+        cmocka_unit_test(test_memory_pressure),
+        cmocka_unit_test(test_memory_pressure_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,3 +15,10 @@ config :shop,
   fd_store: yes.("SHOP_FD_STORE", "no"),
   # Nodes to stay connected to (Shop.Peers), separated by spaces.
   peers: System.get_env("SHOP_PEERS", "") |> String.split() |> Enum.map(&String.to_atom/1)
+
+# What vigil does at a memory pressure event (MemoryPressureWatch=): SHOP_PRESSURE_ACTION=gc
+# garbage-collects the largest processes; none only tells the subscribers (Shop.Pressure).
+case System.get_env("SHOP_PRESSURE_ACTION", "none") do
+  "gc" -> config :vigil, memory_pressure_action: :gc
+  _ -> config :vigil, memory_pressure_action: :none
+end

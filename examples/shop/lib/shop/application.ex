@@ -10,6 +10,8 @@ defmodule Shop.Application do
     children = [
       # A long boot (migrations): asks systemd for more time before each step.
       Shop.Migrations,
+      # Logs vigil's memory pressure notices; the "hog" command causes them.
+      Shop.Pressure,
       {Shop.Listener, port: port},
       # Caches that must be warm before the service counts as ready.
       Shop.Warmup,

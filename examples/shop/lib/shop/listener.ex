@@ -192,5 +192,23 @@ defmodule Shop.Listener do
     end
   end
 
+  # "hog N MB": N idle processes holding MB MiB of dead heap each; "read PATH": a file read over
+  # and over (file cache to reclaim); "memory": notices seen, and the VM's total memory in bytes.
+  defp reply("hog " <> args) do
+    [n, mb] = args |> String.split() |> Enum.map(&String.to_integer/1)
+    :ok = Shop.Pressure.hog(n, mb)
+    "ok #{:erlang.memory(:total)}"
+  end
+
+  defp reply("read " <> path) do
+    :ok = Shop.Pressure.read_loop(path)
+    "ok"
+  end
+
+  defp reply("memory") do
+    {notices, bytes} = Shop.Pressure.stats()
+    "#{notices} #{bytes}"
+  end
+
   defp reply(other), do: "unknown command: " <> other
 end
