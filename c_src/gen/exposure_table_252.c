@@ -2,7 +2,7 @@
  * security --offline=true` of units vigil-unit wrote: do not edit. */
 #include "exposure_table.h"
 
-const unsigned char EXPOSURE_TABLE[EXPOSURE_PROFILES][EXPOSURE_ENTRIES] = {
+const unsigned char EXPOSURE_TABLE_252[EXPOSURE_PROFILES][EXPOSURE_ENTRIES] = {
     /* strict */ {
         11,  15,  7, 10, 11,  15,  7, 10, 11,  14,  6, 10, 11,  14,  6, 10, 11,  15,  7, 10,
         11,  15,  7, 10, 11,  14,  6, 10, 11,  14,  6, 10, 11,  15,  7, 10, 11,  15,  7, 10,
