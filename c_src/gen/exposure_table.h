@@ -26,7 +26,7 @@ enum {
     EXPOSURE_UMASKS = 5,
     EXPOSURE_ENTRIES = EXPOSURE_COMBOS * EXPOSURE_IPS * EXPOSURE_UMASKS,
     EXPOSURE_PROFILES = 3,
-    EXPOSURE_SCORED = 2, /**< the systemd versions with a table: 252 and 257 */
+    EXPOSURE_SCORED = 2,      /**< the systemd versions with a table: 252 and 257 */
     EXPOSURE_UNMEASURED = 255 /**< an entry no generated unit has */
 };
 

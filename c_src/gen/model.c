@@ -275,8 +275,7 @@ static void finish(struct ctx *c)
     m->exposure_scored_by = exposure_scored_version(scored);
     for (size_t i = 0; i < EXPOSURE_SCORED; i++) {
         m->exposure_versions[i] = exposure_scored_version(i);
-        m->exposure_by_version[i] =
-            c->exposure_unknown ? -1 : exposure_tenths(c, UF_SERVICE, i);
+        m->exposure_by_version[i] = c->exposure_unknown ? -1 : exposure_tenths(c, UF_SERVICE, i);
     }
 }
 

@@ -84,7 +84,7 @@ struct unit_model {
     unsigned exposure_scored_by; /**< the systemd version whose scoring the two above are */
     unsigned exposure_versions[EXPOSURE_SCORED]; /**< every version with a table, oldest first */
     int exposure_by_version[EXPOSURE_SCORED];    /**< the service's score under each, -1: none */
-    struct unused_key *unused;   /**< given keys that other settings made moot, for the manifest */
+    struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
     size_t n_unused;
     struct note *notes; /**< for the manifest; warnings also go to stderr */
     size_t n_notes;

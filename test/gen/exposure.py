@@ -73,9 +73,9 @@ def measure(args, profile, index):
     argv = RUN + [args.bin, "--templates", args.templates, "--app-name", "foo",
                   "--systemd-version", str(args.systemd), "--hardening", profile, "--umask", umask,
                   "--runtime-environment-service", "--restart-method", "systemd_flag"] + ips
-    for i, (_, args) in enumerate(BITS):
+    for i, (_, extra) in enumerate(BITS):
         if bits & (1 << i):
-            argv += args
+            argv += extra
     with tempfile.TemporaryDirectory(dir=args.tmpdir) as out:
         os.chmod(out, 0o755)
         subprocess.run(argv + ["--output", out], check=True, capture_output=True)
