@@ -53,9 +53,13 @@ journal_until() {
     printf '%s\n' "$journal"
 }
 
-# in_tree CMD: a shell command in the container's copy of the tree, as a user's shell runs it.
+# in_tree CMD: a shell command in the container's copy of the tree, as a user's shell runs it:
+# in a unit of the container's systemd (systemd-run), so in a cgroup of its own. (A process that
+# only entered the container's namespaces sits outside its cgroup root, where systemd 257's
+# `systemd --test`, which the migrate tests run, fails with EUNATCH.)
 in_tree() {
-    e2e_exec env HOME=/root sh -c "cd $IN_TREE && $1"
+    e2e_exec systemd-run --quiet --wait --pipe --collect -E HOME=/root -p WorkingDirectory="$IN_TREE" \
+        sh -c "$1"
 }
 
 # step NAME CMD: one build step in the tree; its output is shown only when it fails.

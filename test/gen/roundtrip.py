@@ -38,9 +38,7 @@ ALPHABET = "aZ09 _-./\\\"'%$;:=@!+#&|*?~{}()[]<>,`^éü✓日"
 
 def dump_block(unit_dir, unit):
     """The unit's part of the dump, as text: values are printed raw, control bytes included."""
-    # HOME as nobody's: systemd 257's --test run unprivileged reads $HOME/.config/systemd/
-    # user.conf, and fails on the caller's HOME it may not read (252 does not read it).
-    env = dict(os.environ, SYSTEMD_UNIT_PATH=unit_dir + ":", HOME="/nonexistent")
+    env = dict(os.environ, SYSTEMD_UNIT_PATH=unit_dir + ":")
     p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                         "/lib/systemd/systemd", "--test", "--system", "--unit=" + unit,
                         "--no-pager", "--log-target=null"],
