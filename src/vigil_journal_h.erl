@@ -84,6 +84,12 @@
 
 -include_lib("kernel/include/file.hrl").
 
+%% OTP 27 declares logger's handler callbacks as a behaviour, and the compiler checks them
+%% against it; OTP 25 and 26 have no logger_handler module, and naming it there is a warning.
+-if(?OTP_RELEASE >= 27).
+-behaviour(logger_handler).
+-endif.
+
 %% logger's handler callbacks
 -export([adding_handler/1, changing_config/3, removing_handler/1, log/2, filter_config/1]).
 -export([dropped/1]).
