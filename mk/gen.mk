@@ -8,7 +8,7 @@ GEN_TEST := $(TOP)/test/gen
 GEN_SHARED_SRCS := $(TOP)/c_src/core/vigil_utf8.c
 GEN_INCLUDES := -I$(GEN_SRC) -I$(TOP)/c_src/core
 GEN_LIB_SRCS := $(addprefix $(GEN_SRC)/,buf.c escape.c io.c opts.c opts_help.c config.c sdver.c model.c names.c \
-	exec_env.c hardening.c exposure_table.c sandbox.c sections.c sockets.c sockspec.c overrides.c \
+	exec_env.c hardening.c exposure_table_252.c exposure_table_257.c sandbox.c sections.c sockets.c sockspec.c overrides.c \
 	cluster.c \
 	render.c cli.c) \
 	$(GEN_SHARED_SRCS)
@@ -37,7 +37,7 @@ GEN_HDRS := $(wildcard $(GEN_SRC)/*.h) $(TOP)/c_src/core/vigil_utf8.h
 
 .PHONY: test-gen test-gen-golden test-gen-roundtrip test-gen-unit test-gen-asan test-gen-valgrind \
 	test-gen-fuzz-quick test-gen-cli test-gen-exposure bench-gen fuzz-gen lint-gen gen-golden-update \
-	gen-exposure-update
+	gen-exposure-update gen-exposure-update-257
 
 $(GEN_BUILD)/%.o: $(TOP)/c_src/%.c
 	@mkdir -p $(@D)
@@ -99,11 +99,16 @@ gen-golden-update: all
 test-gen-exposure: all
 	$(Q)python3 $(GEN_TEST)/exposure.py --bin $(GEN_BIN) --templates $(TOP)/templates --check
 
-# Regenerates the table from this host's systemd-analyze (Debian 12's 252 is the reference).
+# Regenerates 252's table from this host's systemd-analyze (Debian 12's 252), and 257's from
+# the Debian 13 container's (test/e2e/trixie_test.sh, as root).
 gen-exposure-update: all
 	$(Q)python3 $(GEN_TEST)/exposure.py --bin $(GEN_BIN) --templates $(TOP)/templates \
-		--write $(GEN_SRC)/exposure_table.c
-	$(Q)clang-format -i $(GEN_SRC)/exposure_table.c
+		--systemd 252 --write $(GEN_SRC)/exposure_table_252.c
+	$(Q)clang-format -i $(GEN_SRC)/exposure_table_252.c
+
+gen-exposure-update-257:
+	$(Q)VIGIL_EXPOSURE_WRITE=$(GEN_SRC)/exposure_table_257.c $(TOP)/test/e2e/trixie_test.sh exposure
+	$(Q)clang-format -i $(GEN_SRC)/exposure_table_257.c
 
 test-gen-roundtrip: all
 	$(Q)python3 $(GEN_TEST)/roundtrip.py --bin $(GEN_BIN) --templates $(TOP)/templates

@@ -98,3 +98,17 @@ test-musl: $(MUSL_DIR)/vigil_nif.so $(MUSL_DIR)/vigil-unit $(MUSL_DIR)/test_core
 		$(call summary_of,$(MUSL_DIR)/roundtrip.log)
 	$(Q)VIGIL_UNIT=$(MUSL_DIR)/vigil-unit TEMPLATES=$(TOP)/templates $(GEN_TEST)/cli_test.sh \
 		$(call summary_of,$(MUSL_DIR)/cli_test.log)
+
+# ---- a system with a compiler and libcmocka only ----
+
+# test-cmocka: every cmocka suite that needs neither libsystemd (the oracle suites compare with
+# it), valgrind nor clang (the fuzzers), built with $(CC) under ASan+UBSan. It is how another
+# platform's C is checked (test/e2e/trixie_test.sh: Debian 13's gcc 14); make test runs these
+# suites with the rest.
+.PHONY: test-cmocka
+CMOCKA_CORE_TESTS := $(filter-out $(ORACLE_TESTS),$(CORE_TESTS))
+
+test-cmocka: $(foreach t,$(CMOCKA_CORE_TESTS),$(BUILD)/asan/test_$(t)) test-gen-asan test-deploy-asan
+	$(Q)for t in $(foreach t,$(CMOCKA_CORE_TESTS),$(BUILD)/asan/test_$(t)); do \
+		echo "== $$t (ASan+UBSan)"; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 $$t $(call summary_of,$$t.log) || exit 1; done

@@ -84,6 +84,12 @@
 
 -include_lib("kernel/include/file.hrl").
 
+%% OTP 27 declares logger's handler callbacks as a behaviour, and the compiler checks them
+%% against it; OTP 25 and 26 have no logger_handler module, and naming it there is a warning.
+-if(?OTP_RELEASE >= 27).
+-behaviour(logger_handler).
+-endif.
+
 %% logger's handler callbacks
 -export([adding_handler/1, changing_config/3, removing_handler/1, log/2, filter_config/1]).
 -export([dropped/1]).
@@ -120,17 +126,6 @@
 %% LAST_REPORT before the first summary: that one goes at once.
 -define(NEVER, -(1 bsl 63)).
 
--define(DEFAULTS, #{socket_path => ?DEFAULT_SOCKET,
-                    fields_allow => all,
-                    fields_deny => [],
-                    burst_limit_enable => true,
-                    burst_limit_max_count => 500,
-                    burst_limit_window_time => 1000,
-                    drop_report_interval => 10000,
-                    send_buffer => 8388608,
-                    max_entry_size => 67108864,
-                    term_depth => 30,
-                    term_chars_limit => 65536}).
 
 %% ---- handler callbacks ----
 
@@ -196,7 +191,18 @@ dropped(HandlerId) ->
 %% ---- configuration ----
 
 defaults() ->
-    ?DEFAULTS#{syslog_identifier => default_identifier()}.
+    #{socket_path => ?DEFAULT_SOCKET,
+      syslog_identifier => default_identifier(),
+      fields_allow => all,
+      fields_deny => [],
+      burst_limit_enable => true,
+      burst_limit_max_count => 500,
+      burst_limit_window_time => 1000,
+      drop_report_interval => 10000,
+      send_buffer => 8388608,
+      max_entry_size => 67108864,
+      term_depth => 30,
+      term_chars_limit => 65536}.
 
 new_atomics() ->
     A = atomics:new(?N_ATOMICS, [{signed, true}]),

@@ -111,7 +111,8 @@ defmodule Vigil.SocketsTest do
   defp run_child(args, body) do
     root = to_string(:code.root_dir())
     paths = for p <- :code.get_path(), p = to_string(p), not String.starts_with?(p, root), do: p
-    elixir = :code.lib_dir(:elixir, :ebin) |> to_string()
+    # OTP 27 deprecates :code.lib_dir/2.
+    elixir = :code.lib_dir(:elixir) |> Path.join("ebin")
 
     eval = """
     logger:set_primary_config(level, warning),

@@ -1,6 +1,7 @@
 /* The expected exposure of every combination of the settings `systemd-analyze security`
  * assesses differently, per profile, measured by test/gen/exposure.py (the score is a rounded
- * weighted sum, so options do not add up in tenths). */
+ * weighted sum, so options do not add up in tenths), once per systemd version that scored it:
+ * newer versions assess more settings, so one unit scores differently under each. */
 #ifndef VIGIL_GEN_EXPOSURE_TABLE_H
 #define VIGIL_GEN_EXPOSURE_TABLE_H
 
@@ -25,10 +26,14 @@ enum {
     EXPOSURE_UMASKS = 5,
     EXPOSURE_ENTRIES = EXPOSURE_COMBOS * EXPOSURE_IPS * EXPOSURE_UMASKS,
     EXPOSURE_PROFILES = 3,
+    EXPOSURE_SCORED = 2,      /**< the systemd versions with a table: 252 and 257 */
     EXPOSURE_UNMEASURED = 255 /**< an entry no generated unit has */
 };
 
-/** Tenths, by profile (strict, standard, off) and index. */
-extern const unsigned char EXPOSURE_TABLE[EXPOSURE_PROFILES][EXPOSURE_ENTRIES];
+/** Tenths, by profile (strict, standard, off) and index, as systemd 252 (Debian 12) scores
+ * them (exposure_table_252.c). */
+extern const unsigned char EXPOSURE_TABLE_252[EXPOSURE_PROFILES][EXPOSURE_ENTRIES];
+/** The same, as systemd 257 (Debian 13) scores them (exposure_table_257.c). */
+extern const unsigned char EXPOSURE_TABLE_257[EXPOSURE_PROFILES][EXPOSURE_ENTRIES];
 
 #endif

@@ -375,28 +375,50 @@ static unsigned exposure_bits(const struct ctx *c)
            (o->os_mon ? EXP_OS_MON : 0) | (o->jit_perf ? EXP_JIT_PERF : 0);
 }
 
-/* The restart service's and epmd's sandboxes are fixed: measured as the table is. */
-enum { RESTART_EXPOSURE = 7, EPMD_EXPOSURE = 2 };
+/* The systemd versions whose `systemd-analyze security --offline=true` scored a table, oldest
+ * first, with the scores of the restart service's and epmd's sandboxes, which are fixed. */
+static const struct {
+    unsigned version;
+    const unsigned char (*table)[EXPOSURE_ENTRIES];
+    unsigned char restart, epmd;
+} SCORED[EXPOSURE_SCORED] = {
+    {252, EXPOSURE_TABLE_252, 7, 2},
+    {257, EXPOSURE_TABLE_257, 7, 2},
+};
 
-/* Expected `systemd-analyze security --offline=true` exposure of unit file `f` in tenths, -1
- * when unknown: for targets before SD_EXPOSURE_MEASURED (not every directive of the
- * profiles) or without seccomp; as measured with systemd 252 (exposure_table.c) otherwise.
- * The runtime environment unit has the profile as the options opened it, no listening, no
- * network settings, no chroot and UMask=0077. */
-int exposure_tenths(const struct ctx *c, enum unit_file f)
+unsigned exposure_scored_version(size_t scored)
+{
+    return SCORED[scored].version;
+}
+
+size_t exposure_scored_for(unsigned systemd_version)
+{
+    size_t i = 0;
+    while (i + 1 < EXPOSURE_SCORED && SCORED[i + 1].version <= systemd_version)
+        i++;
+    return i;
+}
+
+/* Expected `systemd-analyze security --offline=true` exposure of unit file `f` in tenths, as
+ * the systemd of SCORED[scored] measures it, -1 when unknown: for targets before
+ * SD_EXPOSURE_MEASURED (not every directive of the profiles) or without seccomp. The runtime
+ * environment unit has the profile as the options opened it, no listening, no network
+ * settings, no chroot and UMask=0077. */
+int exposure_tenths(const struct ctx *c, enum unit_file f, size_t scored)
 {
     unsigned bit = profile_bit(c->o->hardening);
     unsigned p = bit == P_STRICT ? 0 : bit == P_STANDARD ? 1 : 2;
     unsigned bits = exposure_bits(c);
+    const unsigned char(*table)[EXPOSURE_ENTRIES] = SCORED[scored].table;
     if (!has_feature(c, SD_EXPOSURE_MEASURED) || !has_build_feature(c, SDB_SECCOMP))
         return -1;
     if (f == UF_RESTART_SERVICE)
-        return RESTART_EXPOSURE;
+        return SCORED[scored].restart;
     if (f == UF_EPMD_SERVICE)
-        return EPMD_EXPOSURE;
+        return SCORED[scored].epmd;
     if (f == UF_RUNTIME_ENV)
-        return EXPOSURE_TABLE[p][bits & (EXP_DYNAMIC_USER | EXP_OS_MON | EXP_JIT_PERF)];
+        return table[p][bits & (EXP_DYNAMIC_USER | EXP_OS_MON | EXP_JIT_PERF)];
     unsigned cls = umask_class(c->o->umask) * EXPOSURE_IPS + ip_class(c);
-    unsigned char tenths = EXPOSURE_TABLE[p][cls * EXPOSURE_COMBOS + bits];
+    unsigned char tenths = table[p][cls * EXPOSURE_COMBOS + bits];
     return tenths == EXPOSURE_UNMEASURED ? -1 : tenths;
 }

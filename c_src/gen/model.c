@@ -277,13 +277,19 @@ static void finish(struct ctx *c)
     m->version = xstrdup(c->o->version);
     m->hardening = xstrdup(c->o->hardening);
     m->mix_layout = c->mix_layout;
+    size_t scored = exposure_scored_for(m->systemd_version);
     for (int f = 0; f < UF_COUNT; f++)
         m->unit_exposure[f] = m->has_file[f] && unit_file_is_service((enum unit_file)f)
-                                  ? exposure_tenths(c, (enum unit_file)f)
+                                  ? exposure_tenths(c, (enum unit_file)f, scored)
                                   : -1;
     if (c->exposure_unknown)
         m->unit_exposure[UF_SERVICE] = -1;
     m->exposure_tenths = m->unit_exposure[UF_SERVICE];
+    m->exposure_scored_by = exposure_scored_version(scored);
+    for (size_t i = 0; i < EXPOSURE_SCORED; i++) {
+        m->exposure_versions[i] = exposure_scored_version(i);
+        m->exposure_by_version[i] = c->exposure_unknown ? -1 : exposure_tenths(c, UF_SERVICE, i);
+    }
 }
 
 int unit_model_build(const struct gen_opts *o, struct unit_model *m, struct buf *err)

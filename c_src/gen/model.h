@@ -5,6 +5,7 @@
 #define VIGIL_GEN_MODEL_H
 
 #include "buf.h"
+#include "exposure_table.h"
 #include "opts.h"
 
 /** Most override and drop values together. */
@@ -80,7 +81,10 @@ struct unit_model {
     struct buf tmpfiles;
     int exposure_tenths;         /**< expected `systemd-analyze security` score times ten */
     int unit_exposure[UF_COUNT]; /**< the same for each service unit written, -1: none */
-    struct unused_key *unused;   /**< given keys that other settings made moot, for the manifest */
+    unsigned exposure_scored_by; /**< the systemd version whose scoring the two above are */
+    unsigned exposure_versions[EXPOSURE_SCORED]; /**< every version with a table, oldest first */
+    int exposure_by_version[EXPOSURE_SCORED];    /**< the service's score under each, -1: none */
+    struct unused_key *unused; /**< given keys that other settings made moot, for the manifest */
     size_t n_unused;
     struct note *notes; /**< for the manifest; warnings also go to stderr */
     size_t n_notes;

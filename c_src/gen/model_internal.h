@@ -107,7 +107,13 @@ void harden_restart_service(struct ctx *c);
  * settings, to unit file `f`. */
 void harden_helper_service(struct ctx *c, enum unit_file f, const char *why);
 int build_network(struct ctx *c);
-int exposure_tenths(const struct ctx *c, enum unit_file f);
+/** The systemd version of exposure table `scored` (0 .. EXPOSURE_SCORED - 1, oldest first). */
+unsigned exposure_scored_version(size_t scored);
+/** The table a target's figures come from: the newest scored version not newer than
+ * `systemd_version`, else the oldest. */
+size_t exposure_scored_for(unsigned systemd_version);
+/** Unit file `f`'s expected exposure in tenths as table `scored` gives it, -1 when unknown. */
+int exposure_tenths(const struct ctx *c, enum unit_file f, size_t scored);
 
 /* sandbox.c */
 int build_paths(struct ctx *c);

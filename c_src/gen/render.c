@@ -240,6 +240,15 @@ static void manifest_directive(const struct unit_model *m, const struct directiv
     buf_free(&file);
 }
 
+/* A score in tenths as the manifest writes it: "1.1", or null when unknown. */
+static void json_tenths(struct buf *out, int tenths)
+{
+    if (tenths < 0)
+        buf_add(out, "null");
+    else
+        buf_printf(out, "\"%d.%d\"", tenths / 10, tenths % 10);
+}
+
 /* Every service unit's expected exposure, companions included; null where unknown. */
 static void manifest_exposure(const struct unit_model *m, struct buf *out)
 {
@@ -252,10 +261,8 @@ static void manifest_exposure(const struct unit_model *m, struct buf *out)
         unit_file_name(&name, (enum unit_file)f, m->service);
         buf_add(out, first ? "" : ", ");
         json_str(out, buf_str(&name));
-        if (m->unit_exposure[f] < 0)
-            buf_add(out, ": null");
-        else
-            buf_printf(out, ": \"%d.%d\"", m->unit_exposure[f] / 10, m->unit_exposure[f] % 10);
+        buf_add(out, ": ");
+        json_tenths(out, m->unit_exposure[f]);
         buf_free(&name);
         first = false;
     }
@@ -327,11 +334,15 @@ void render_manifest(const struct unit_model *m, const struct strlist *files, st
                    build_feature_name((enum sd_build_feature)f));
     buf_add(out, "\",\n  \"hardening\": ");
     json_str(out, m->hardening);
-    if (m->exposure_tenths < 0)
-        buf_add(out, ",\n  \"expected_exposure\": null,\n  \"files\": [");
-    else
-        buf_printf(out, ",\n  \"expected_exposure\": \"%d.%d\",\n  \"files\": [",
-                   m->exposure_tenths / 10, m->exposure_tenths % 10);
+    buf_add(out, ",\n  \"expected_exposure\": ");
+    json_tenths(out, m->exposure_tenths);
+    buf_printf(out, ",\n  \"exposure_scored_by\": %u,\n  \"exposure_by_systemd\": {",
+               m->exposure_scored_by);
+    for (size_t i = 0; i < EXPOSURE_SCORED; i++) {
+        buf_printf(out, "%s\"%u\": ", i ? ", " : "", m->exposure_versions[i]);
+        json_tenths(out, m->exposure_by_version[i]);
+    }
+    buf_add(out, "},\n  \"files\": [");
     for (size_t i = 0; i < files->n; i++) {
         buf_add(out, i ? ", " : "");
         json_str(out, files->v[i]);

@@ -175,7 +175,8 @@ static const char *current_vsn(const struct env *e)
 struct reader {
     const char *link;
     atomic_bool stop;
-    long reads, missing;
+    atomic_long reads;
+    long missing;
 };
 
 static void *read_loop(void *arg)
@@ -183,7 +184,7 @@ static void *read_loop(void *arg)
     struct reader *r = arg;
     char target[PATH_MAX];
     while (!atomic_load(&r->stop)) {
-        r->reads++;
+        atomic_fetch_add(&r->reads, 1);
         if (readlink(r->link, target, sizeof(target)) < 0)
             r->missing++;
         /* Under valgrind, which runs one thread at a time, a loop that never yields keeps
@@ -203,6 +204,9 @@ static void test_switch_never_leaves_current_missing(void **state)
     struct reader rd = {.link = e->d.p.current};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, read_loop, &rd), 0);
+    /* On a loaded machine the reader may not run at all during the 100 switches. */
+    while (atomic_load(&rd.reads) == 0)
+        sched_yield();
     for (int i = 0; i < 100; i++)
         assert_int_equal(deploy_switch(&e->d.p, kept.v[i % 2]), 1);
     atomic_store(&rd.stop, true);

@@ -27,7 +27,7 @@ E2E_SUITE=bookworm
 E2E_PACKAGES=systemd,systemd-sysv,dbus,erlang-nox
 # Debian 13's tree builds vigil itself (OTP 27, Elixir 1.18, rebar3 3.24, gcc 14) as well as
 # running it under systemd 257.
-E2E_TRIXIE_PACKAGES=systemd,systemd-sysv,dbus,erlang-nox,erlang-dev,erlang-dialyzer,erlang-eunit,elixir,gcc,make,libc6-dev,libcmocka-dev,pkg-config,git,iproute2,procps
+E2E_TRIXIE_PACKAGES=systemd,systemd-sysv,dbus,erlang-nox,erlang-dev,erlang-dialyzer,erlang-eunit,erlang-proper,elixir,gcc,make,libc6-dev,libcmocka-dev,pkg-config,git,iproute2,procps,python3
 # Installed with apt-get after debootstrap (see e2e__apt_install); empty for bookworm.
 E2E_APT_PACKAGES=
 E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -151,6 +151,35 @@ static void test_model_defaults(void **state)
     buf_free(&err);
 }
 
+/* The manifest's figure is the one of the newest scored systemd not newer than the target;
+ * every scored version's is kept beside it. */
+static void test_exposure_scored_by_version(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *config;
+        unsigned scored_by;
+    } CASES[] = {
+        {"app_name = foo\nsystemd_version = 252\n", 252},
+        {"app_name = foo\nsystemd_version = 256\n", 252},
+        {"app_name = foo\nsystemd_version = 257\n", 257},
+        {"app_name = foo\nsystemd_version = 260\n", 257},
+        {"app_name = foo\nsystemd_version = 245\n", 252},
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        struct unit_model m;
+        struct buf err = {0};
+        assert_int_equal(build(CASES[i].config, &m, &err), 0);
+        assert_int_equal(m.exposure_scored_by, CASES[i].scored_by);
+        assert_int_equal(m.exposure_versions[0], 252);
+        assert_int_equal(m.exposure_versions[1], 257);
+        size_t own = CASES[i].scored_by == 252 ? 0 : 1;
+        assert_int_equal(m.exposure_by_version[own], m.exposure_tenths);
+        unit_model_free(&m);
+        buf_free(&err);
+    }
+}
+
 /* systemd expands $VAR in a command's arguments only: the executable keeps a literal `$`. */
 static void test_dollar_in_executable(void **state)
 {
@@ -615,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_split_command),
         cmocka_unit_test(test_model_defaults),
+        cmocka_unit_test(test_exposure_scored_by_version),
         cmocka_unit_test(test_dollar_in_executable),
         cmocka_unit_test(test_build_features),
         cmocka_unit_test(test_model_refuses_daemon),

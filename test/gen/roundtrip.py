@@ -45,10 +45,11 @@ def dump_block(unit_dir, unit):
                        capture_output=True, env=env)
     assert p.returncode == 0, f"systemd --test failed: {p.stderr[-500:]!r}"
     text = p.stdout.decode("utf-8")
-    head = f"\t-> Unit {unit}:\n"
-    assert head in text, f"{unit} not in the dump"
-    block = text.split(head, 1)[1]
-    return block.split("\n\t-> Unit ", 1)[0]
+    # Each unit's part starts with "-> Unit NAME:" (252), "→ Unit NAME:" in a UTF-8 locale (257).
+    parts = re.split(r"\n\t(?:->|\u2192) Unit (\S+):\n", "\n" + text)
+    blocks = dict(zip(parts[1::2], parts[2::2]))
+    assert unit in blocks, f"{unit} not in the dump"
+    return blocks[unit]
 
 def dump(unit_dir, unit):
     # Split on newlines only: str.splitlines() would also split on CR and other separators.

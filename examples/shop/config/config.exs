@@ -8,9 +8,17 @@ config :vigil, sighup: {Shop.Reload, :reload, []}
 # Checked before every watchdog ping: while one fails, pings stop and systemd restarts us.
 config :vigil, health_checks: [{Shop.Health, :check, []}]
 
+# Logs go to the journal, with priorities and fields (vigil_journal_h); the console's copy on
+# stdout is turned off so that journald does not store each line twice.
 if config_env() == :prod do
-  # Logs go to the journal from the boot on, with priorities and fields (vigil_journal_h); the
-  # console's copy on stdout is turned off so that journald does not store each line twice.
-  config :kernel, :logger, [{:handler, :journal, :vigil_journal_h, %{}}]
-  config :logger, backends: []
+  if Version.match?(System.version(), ">= 1.15.0") do
+    # Elixir 1.15 and later: Logger owns the default handler, and an app's handlers are added
+    # from its own configuration by Logger.add_handlers/1 (Shop.Application).
+    config :logger, :default_handler, false
+    config :shop, :logger, [{:handler, :journal, :vigil_journal_h, %{}}]
+  else
+    # Elixir 1.14: kernel's configuration, read at boot, so the handler takes the boot's logs.
+    config :kernel, :logger, [{:handler, :journal, :vigil_journal_h, %{}}]
+    config :logger, backends: []
+  end
 end

@@ -4,6 +4,7 @@ defmodule Shop.Application do
 
   @impl Application
   def start(_type, _args) do
+    add_log_handlers()
     port = Application.fetch_env!(:shop, :port)
     peers = Application.get_env(:shop, :peers, [])
 
@@ -27,5 +28,14 @@ defmodule Shop.Application do
       strategy: :one_for_one,
       name: Shop.Supervisor
     )
+  end
+
+  # Elixir 1.15 and later: the journal handler of `config :shop, :logger` (config/config.exs).
+  # Elixir 1.14 has no Logger.add_handlers/1 (kernel adds the handler at boot there): called
+  # through apply/3 so that 1.14 compiles this without a warning.
+  defp add_log_handlers do
+    if Code.ensure_loaded?(Logger) and function_exported?(Logger, :add_handlers, 1) do
+      :ok = apply(Logger, :add_handlers, [:shop])
+    end
   end
 end
