@@ -26,26 +26,6 @@ notifications() {
     grep -E 'Got notification message from PID [0-9]+ \(' <<<"$1" || true
 }
 
-# Runs `systemctl ACTION shop` in the background; `settle` waits for it and sets rc and
-# elapsed_ms.
-bg_systemctl() {
-    began=$(shop_now_ms)
-    e2e_exec systemctl "$1" shop &
-    job=$!
-}
-
-settle() {
-    rc=0
-    wait "$job" || rc=$?
-    elapsed_ms=$(($(shop_now_ms) - began))
-}
-
-# shop_stopped: the unit inactive, its failure state cleared.
-shop_stopped() {
-    e2e_exec systemctl stop shop
-    e2e_exec systemctl reset-failed shop 2>/dev/null || true
-}
-
 # shop_running [NAME=VALUE...]: the unit active with exactly these settings, started (or
 # restarted) only if it is not already so.
 SHOP_SETTINGS=none

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/e2e/run.sh: runs every test/e2e/*_test.sh and adds up their results. Each script boots its
-# own container, so several run at once (VIGIL_E2E_JOBS, default 3), the longest first; a script's
+# own container, so several run at once (VIGIL_E2E_JOBS, default 2), the longest first; a script's
 # output is shown whole when it ends. A script exiting 77 was skipped (it says why); one that fails
 # without a failure in its count counts as one. Exits 1 on a failure, else 77 when a script was
 # skipped, else 0.
@@ -10,11 +10,11 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 limit=${VIGIL_E2E_TEST_TIMEOUT:-900}
-jobs=${VIGIL_E2E_JOBS:-3}
+jobs=${VIGIL_E2E_JOBS:-2}
 # Longest first (seconds each took alone on 2 cores), so that the last to start are short ones.
 # A script not named here runs after these.
-order=(deploy_test.sh trixie_test.sh sockets_test.sh pressure_test.sh release_test.sh
-    cluster_test.sh dependency_test.sh options_test.sh readme_test.sh harness_test.sh)
+order=(deploy_test.sh sockets_test.sh trixie_test.sh release_test.sh cluster_test.sh
+    pressure_test.sh dependency_test.sh options_test.sh readme_test.sh harness_test.sh)
 passed=0
 failed=0
 skipped=0

@@ -16,6 +16,10 @@
 #   shop_tcp LINE           one request to the example from inside the container; prints the reply
 #                           (SHOP_TCP_TIMEOUT: seconds to wait for it, default 5)
 #   shop_mark / shop_journal  a point in the journal, then the unit's entries after it
+#   bg_systemctl ACTION / settle  `systemctl ACTION shop` in the background, then its rc and
+#                           elapsed_ms
+#   shop_stopped            the unit inactive, its failure state cleared
+#   shop_install_units      the generated .service and .socket files into /etc/systemd/system
 
 # Set by shop_build: where the example is built.
 SHOP_SRC=
@@ -155,4 +159,34 @@ shop_variant() {
     head -c 20 /dev/urandom | base32 | tr -d '=' >"$dir/releases/COOKIE"
     mkdir -p "$SHOP_TARS"
     tar -C "$dir" --owner=0 --group=0 -czf "$SHOP_TARS/shop-$vsn.tar.gz" .
+}
+
+# Runs `systemctl ACTION shop` in the background; `settle` waits for it and sets rc and
+# elapsed_ms.
+bg_systemctl() {
+    began=$(shop_now_ms)
+    e2e_exec systemctl "$1" shop &
+    job=$!
+}
+
+# shellcheck disable=SC2034 # rc and elapsed_ms are for the caller
+settle() {
+    rc=0
+    wait "$job" || rc=$?
+    elapsed_ms=$(($(shop_now_ms) - began))
+}
+
+# shop_stopped: the unit inactive, its failure state cleared.
+shop_stopped() {
+    e2e_exec systemctl stop shop
+    e2e_exec systemctl reset-failed shop 2>/dev/null || true
+}
+
+shop_install_units() {
+    local unit
+    for unit in "$SHOP_UNITS"/*.service "$SHOP_UNITS"/*.socket; do
+        [ -e "$unit" ] || continue
+        e2e_copy_in "$unit" "/etc/systemd/system/${unit##*/}" || return 1
+    done
+    e2e_exec systemctl daemon-reload
 }

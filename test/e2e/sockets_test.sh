@@ -36,12 +36,7 @@ unit_as() {
     e2e_exec systemctl reset-failed shop 2>/dev/null || true
     e2e_exec rm -f /etc/systemd/system/shop.socket
     shop_gen_unit --watchdog-sec 10 --restart-sec 1 --start-limit-interval-sec 0 "$@" || return 1
-    local unit
-    for unit in "$SHOP_UNITS"/*.service "$SHOP_UNITS"/*.socket; do
-        [ -e "$unit" ] || continue
-        e2e_copy_in "$unit" "/etc/systemd/system/${unit##*/}" || return 1
-    done
-    e2e_exec systemctl daemon-reload
+    shop_install_units
 }
 
 # under_load NAME PORT: RESTARTS restarts of the service while the client opens RATE

@@ -74,23 +74,6 @@ step() {
     fi
 }
 
-bg_systemctl() {
-    began=$(shop_now_ms)
-    e2e_exec systemctl "$1" shop &
-    job=$!
-}
-
-settle() {
-    rc=0
-    wait "$job" || rc=$?
-    elapsed_ms=$(($(shop_now_ms) - began))
-}
-
-shop_stopped() {
-    e2e_exec systemctl stop shop
-    e2e_exec systemctl reset-failed shop 2>/dev/null || true
-}
-
 # gen_unit ARG...: `mix vigil.gen.unit` in the container (OTP 27, the release's own generator)
 # for systemd 257, the units copied out to $SHOP_UNITS for shop.sh, installed, the service
 # stopped.
@@ -104,12 +87,7 @@ gen_unit() {
     rm -rf "$SHOP_UNITS"
     mkdir -p "$SHOP_UNITS"
     e2e_exec tar -C "$IN_SHOP/_build/prod/systemd" -cf - . | tar -C "$SHOP_UNITS" -xf - || return 1
-    local unit
-    for unit in "$SHOP_UNITS"/*.service "$SHOP_UNITS"/*.socket; do
-        [ -e "$unit" ] || continue
-        e2e_copy_in "$unit" "/etc/systemd/system/${unit##*/}" || return 1
-    done
-    e2e_exec systemctl daemon-reload
+    shop_install_units
 }
 
 # A manifest's field, as text (null is empty).
