@@ -55,11 +55,16 @@ defmodule Vigil.DocsTest do
       preprocess: true
     ]
 
-    # Elixir 1.15 and later keep only the project's applications on the code path: edoc (and what
-    # it uses) is OTP's, found under its root, and called through apply/3 so the compiler does not
-    # look for it.
+    # Elixir 1.15 and later keep only the project's applications on the code path (and OTP 26's
+    # code:lib_dir/1 looks only there): edoc and what it uses are taken from OTP's root, and edoc
+    # is called through apply/3 so the compiler does not look for it.
     for app <- [:edoc, :xmerl, :syntax_tools] do
-      true = :code.add_patha(:code.lib_dir(app) |> Path.join("ebin") |> String.to_charlist())
+      [ebin | _] =
+        Path.join([to_string(:code.root_dir()), "lib", "#{app}-*", "ebin"])
+        |> Path.wildcard()
+        |> Enum.sort(:desc)
+
+      true = :code.add_patha(String.to_charlist(ebin))
     end
 
     :ok = apply(:edoc, :files, [files, opts])
